@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# lagwlc: the ip_vs_lagwlc scheduler module and its user-space tools.
+# The module itself is described by ./Kbuild; this file drives it.
+#
+#   make                  module (for KVER) and user space
+#   make check            everything, then all tests (lab VM included)
+#   make demo             the lab demo in a VM
+#   make install          user space, and the module for KVER
+#   make dkms-install     register, build and install through DKMS for KVER
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/lagwlc-$(VERSION)
+
+# The lab boots Debian's own kernel: the newest one with image and headers.
+LAB_KVER = $(shell scripts/lab-kver)
+
+all: module userspace
+
+kdir-check:
+	@if [ ! -d "$(KDIR)" ]; then \
+		echo "No kernel headers for $(KVER) at $(KDIR)." >&2; \
+		echo "Install them (Debian: apt-get install linux-headers-$(KVER), or linux-headers-amd64 for the current kernel)," >&2; \
+		echo "or build for another kernel: make KVER=<version> (with headers here: $$(scripts/lab-kver 2>/dev/null || echo none))." >&2; \
+		exit 1; \
+	fi
+
+module: kdir-check
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+userspace:
+	$(MAKE) -C userspace
+
+# Static checks of the module; the tests in tests/static run these too.
+sparse: kdir-check
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules
+
+checkpatch:
+	scripts/checkpatch
+
+deps:
+	scripts/install-deps
+
+check: deps
+	$(MAKE) module W=1 KVER=$(LAB_KVER)
+	$(MAKE) userspace
+	$(MAKE) -C tests/unit
+	LAGWLC_KVER=$(LAB_KVER) tests/run
+
+demo: deps
+	$(MAKE) module KVER=$(LAB_KVER)
+	$(MAKE) userspace
+	LAGWLC_KVER=$(LAB_KVER) scripts/demo
+
+install: module userspace
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
+	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/ip_vs_lagwlc.ko
+	$(MAKE) -C userspace uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+dkms-install: kdir-check
+	-dkms remove lagwlc/$(VERSION) --all >/dev/null 2>&1
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp -r Kbuild dkms.conf kmod include $(DKMS_SRC)/
+	dkms add lagwlc/$(VERSION)
+	dkms build lagwlc/$(VERSION) -k $(KVER)
+	dkms install lagwlc/$(VERSION) -k $(KVER)
+
+dkms-uninstall:
+	-dkms remove lagwlc/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+clean:
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	$(MAKE) -C userspace clean
+	$(MAKE) -C tests/unit clean
+
+.PHONY: all kdir-check module userspace sparse checkpatch deps check demo \
+	install uninstall dkms-install dkms-uninstall clean

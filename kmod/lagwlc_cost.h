@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Cost arithmetic of the lagwlc scheduler. Pure integer code with no kernel
+ * dependencies beyond fixed-width types, so the user-space unit tests compile
+ * this very file (tests/unit/test_cost.c) and check it at the extremes.
+ *
+ * The cost of a destination d is
+ *
+ *	cost(d) = overhead(d) * factor(d) / weight(d)
+ *
+ * overhead	ip_vs_dest_conn_overhead(d), as stock wlc; a negative value
+ *		(IPVS's own int wrap past 2^23 active connections) counts as 0
+ * weight	1 .. INT_MAX; destinations with weight <= 0 are never costed
+ * factor	1 .. U64_MAX; the lag term multiplies in here and is 1 when
+ *		no lag is known, which makes the cost exactly wlc's
+ *
+ * No floats in the kernel and no division either: cost(a) > cost(b) is
+ * decided as
+ *
+ *	(overhead(a) * weight(b)) * factor(a) > (overhead(b) * weight(a)) * factor(b)
+ *
+ * The inner products are below 2^31 * 2^31 = 2^62 and fit a u64; multiplied
+ * by a 64-bit factor they need up to 126 bits, so the outer product is done
+ * in 128 bits by hand (no reliance on __int128, which 32-bit builds lack).
+ */
+#ifndef _LAGWLC_COST_H
+#define _LAGWLC_COST_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#endif
+
+struct lagwlc_u128 {
+	u64 hi;
+	u64 lo;
+};
+
+/* Full 64 x 64 -> 128-bit product, from four 32 x 32 -> 64-bit partials. */
+static inline struct lagwlc_u128 lagwlc_mul_u64(u64 a, u64 b)
+{
+	u64 a_lo = (u32)a, a_hi = a >> 32;
+	u64 b_lo = (u32)b, b_hi = b >> 32;
+	u64 lolo = a_lo * b_lo;
+	u64 lohi = a_lo * b_hi;
+	u64 hilo = a_hi * b_lo;
+	u64 hihi = a_hi * b_hi;
+	/* middle column: three terms below 2^32 each, so no carry is lost */
+	u64 mid = (lolo >> 32) + (u32)lohi + (u32)hilo;
+	struct lagwlc_u128 r;
+
+	r.lo = (mid << 32) | (u32)lolo;
+	r.hi = hihi + (lohi >> 32) + (hilo >> 32) + (mid >> 32);
+	return r;
+}
+
+/* -1, 0 or 1 as a is below, equal to or above b. */
+static inline int lagwlc_cmp_u128(struct lagwlc_u128 a, struct lagwlc_u128 b)
+{
+	if (a.hi != b.hi)
+		return a.hi < b.hi ? -1 : 1;
+	if (a.lo != b.lo)
+		return a.lo < b.lo ? -1 : 1;
+	return 0;
+}
+
+/* What the scheduler knows of one destination when it compares costs. */
+struct lagwlc_load {
+	u32 overhead;
+	u32 weight;
+	u64 factor;
+};
+
+/* Is cost(a) strictly above cost(b)? Equal costs are not: the first wins. */
+static inline bool lagwlc_costlier(const struct lagwlc_load *a,
+				   const struct lagwlc_load *b)
+{
+	struct lagwlc_u128 lhs, rhs;
+
+	lhs = lagwlc_mul_u64((u64)a->overhead * b->weight, a->factor);
+	rhs = lagwlc_mul_u64((u64)b->overhead * a->weight, b->factor);
+	return lagwlc_cmp_u128(lhs, rhs) > 0;
+}
+
+#endif /* _LAGWLC_COST_H */

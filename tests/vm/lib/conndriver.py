@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Drive the same sequence of connections through several IPVS services.
+
+    conndriver.py --svc NAME=VIP:PORT [--svc ...] --real NAME=IP [--real ...]
+                  [--seed N] [--steps N] [--fwd dr|nat] [--director-ns NS]
+                  [--log FILE]
+
+Runs in the client's namespace against real servers from realserver.py.
+A seeded random sequence of operations is generated once and applied, step
+by step, to every service in turn, so each service sees the same history:
+
+  hold      open a connection, read the server's name, keep it open (active)
+  cycle     open, read the name, then end it as a client would; it stays an
+            inactive connection in IPVS (FIN_WAIT)
+  drop K    end the K-th held connection (active -> inactive)
+  weight    set one real server's weight (0, 1, 3 or 65535) in every service
+  thresh    set or clear one real server's upper connection threshold
+            (-x), which makes IPVS flag it OVERLOAD
+  zero      set every weight to 0 for a few steps (no destination available)
+
+How a connection is ended depends on what the director sees: in DR only
+the client's packets, so the client half-closes (shutdown SHUT_WR); in NAT
+both ways, so the client asks the server to half-close ("q"). Either way the
+client waits for the server's "bye", so the director has processed the
+packet that changes the connection's state before the next step.
+
+Prints one line per service: "SEQ NAME choice choice ...", a choice being
+the real server's name or "none" when the connection was refused.
+"""
+import argparse
+import random
+import resource
+import socket
+import subprocess
+import sys
+import time
+
+WEIGHTS = (0, 1, 3, 65535)
+
+
+def parse_pairs(items):
+    out = []
+    for item in items:
+        name, _, value = item.partition("=")
+        if not value:
+            sys.exit(f"conndriver: expected NAME=VALUE, got {item!r}")
+        out.append((name, value))
+    return out
+
+
+def gen_ops(rng, steps, reals):
+    ops = []
+    zero_at = steps // 2
+    for i in range(steps):
+        if i == zero_at:
+            ops.append(("zero",))
+            ops += [("cycle",), ("hold",), ("cycle",)]
+            ops.append(("weight_all", [rng.choice(WEIGHTS[1:]) for _ in reals]))
+            continue
+        r = rng.random()
+        if r < 0.38:
+            ops.append(("hold",))
+        elif r < 0.72:
+            ops.append(("cycle",))
+        elif r < 0.87:
+            ops.append(("drop", rng.randrange(1 << 30)))
+        elif r < 0.96:
+            ops.append(("weight", rng.randrange(len(reals)), rng.choice(WEIGHTS)))
+        else:
+            ops.append(("thresh", rng.randrange(len(reals)), rng.choice((0, 0, 10, 40))))
+    return ops
+
+
+class Driver:
+    def __init__(self, args):
+        self.svcs = parse_pairs(args.svc)
+        self.reals = parse_pairs(args.real)
+        self.fwd = args.fwd
+        self.ns = args.director_ns
+        self.log = open(args.log, "w") if args.log else None
+        self.held = {name: [] for name, _ in self.svcs}
+        self.ended = []  # inactive connections: kept open until exit
+        self.seq = {name: [] for name, _ in self.svcs}
+        self.weights = [None] * len(self.reals)
+        self.thresh = [0] * len(self.reals)
+        self.t0 = time.monotonic()
+
+    def note(self, msg):
+        if self.log:
+            print(f"{time.monotonic() - self.t0:8.3f} {msg}", file=self.log, flush=True)
+
+    def edit_reals(self, idxs):
+        """Apply weights and thresholds of reals idxs to every service,
+        in one ipvsadm -R (one process: the guest is slow at exec)."""
+        method = "-g" if self.fwd == "dr" else "-m"
+        lines = []
+        for idx in idxs:
+            rip = self.reals[idx][1]
+            for _, addr in self.svcs:
+                port = addr.rsplit(":", 1)[1]
+                lines.append(f"-e -t {addr} -r {rip}:{port} {method} "
+                             f"-w {self.weights[idx]} -x {self.thresh[idx]}\n")
+        cmd = ["ip", "netns", "exec", self.ns, "ipvsadm", "-R"]
+        subprocess.run(cmd, input="".join(lines), text=True, check=True)
+
+    def read_line(self, sock):
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = sock.recv(64)
+            if not chunk:
+                break
+            buf += chunk
+        return buf.decode().strip()
+
+    def connect(self, addr):
+        host, port = addr.rsplit(":", 1)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.settimeout(5)
+        try:
+            sock.connect((host, int(port)))
+            name = self.read_line(sock)
+        except (ConnectionRefusedError, socket.timeout) as exc:
+            sock.close()
+            return None, f"none ({exc.__class__.__name__})"
+        return sock, name
+
+    def end(self, sock):
+        """End a connection the way the director must see, then wait."""
+        if self.fwd == "dr":
+            sock.shutdown(socket.SHUT_WR)
+        else:
+            sock.sendall(b"q\n")
+        reply = self.read_line(sock)
+        if reply != "bye":
+            raise RuntimeError(f"expected bye, got {reply!r}")
+        self.ended.append(sock)
+
+    def step(self, i, op):
+        kind = op[0]
+        if kind == "weight":
+            self.weights[op[1]] = op[2]
+            self.edit_reals([op[1]])
+        elif kind == "weight_all":
+            self.weights = list(op[1])
+            self.edit_reals(range(len(self.reals)))
+        elif kind == "zero":
+            self.weights = [0] * len(self.reals)
+            self.edit_reals(range(len(self.reals)))
+        elif kind == "thresh":
+            self.thresh[op[1]] = op[2]
+            self.edit_reals([op[1]])
+        if kind not in ("hold", "cycle", "drop"):
+            self.note(f"{i} {op}")
+            return
+        for name, addr in self.svcs:
+            held = self.held[name]
+            if kind == "drop" and held:
+                self.end(held.pop(op[1] % len(held)))
+                self.note(f"{i} {name} drop")
+                continue
+            sock, got = self.connect(addr)
+            self.seq[name].append(got.split()[0])
+            self.note(f"{i} {name} {kind} -> {got}")
+            if sock is None:
+                continue
+            if kind == "hold":
+                held.append(sock)
+            else:
+                self.end(sock)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--svc", action="append", required=True)
+    ap.add_argument("--real", action="append", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--fwd", choices=("dr", "nat"), default="dr")
+    ap.add_argument("--director-ns", default="director")
+    ap.add_argument("--weights", required=True, help="initial weights, comma-separated")
+    ap.add_argument("--log")
+    args = ap.parse_args()
+
+    # every connection stays open to the end: make room for them
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    drv = Driver(args)
+    if args.weights:
+        drv.weights = [int(w) for w in args.weights.split(",")]
+    rng = random.Random(args.seed)
+    for i, op in enumerate(gen_ops(rng, args.steps, drv.reals)):
+        drv.step(i, op)
+    for name, _ in drv.svcs:
+        print("SEQ", name, *drv.seq[name], flush=True)
+
+
+if __name__ == "__main__":
+    main()

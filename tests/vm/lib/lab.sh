@@ -1,0 +1,211 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the lab-VM tests (tests/vm/t-*.sh) and the demo: KTAP output,
+# booting a guest, the lab topology in network namespaces, and the module.
+#
+# A test script sources this file and calls lab_boot_self "$@" first: on the
+# host that re-runs the script inside a fresh guest (tests/vm/run); in the
+# guest (LAGWLC_VM=1) it returns and the script goes on.
+#
+# Topology, LVS-DR (lab_setup dr N): one L2 segment, the guest's bridge br0.
+#
+#   client 198.18.0.1 ---+
+#   director 198.18.0.2  +-- br0
+#     VIP 198.18.0.100   |
+#   r1..rN 198.18.0.1N --+   each with the VIP on lo, arp_ignore=1, arp_announce=2
+#
+# Topology, LVS-NAT (lab_setup nat N): the director routes between two segments.
+#
+#   client 198.18.0.1 --- br0 --- 198.18.0.2 director 198.18.1.1 --- br1 --- r1..rN 198.18.1.1N
+#                                  VIP 198.18.0.100                        (default via 198.18.1.1)
+#
+# 198.18.0.0/15 is the range set aside for benchmarking (RFC 2544); these
+# addresses exist only inside the guest, which has no network device at all.
+
+LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+LAB_VIP=198.18.0.100
+LAB_MODULE=$LAB_TOP/ip_vs_lagwlc.ko
+LAB_NS=()
+LAB_PIDS=()
+LAB_REALS=()	# "name address" of each real server, in creation order
+LAB_MODE=
+KTAP_N=0
+KTAP_FAILED=0
+
+# ---- KTAP ----------------------------------------------------------------
+
+ktap_plan() {
+	echo "KTAP version 1"
+	echo "1..$1"
+}
+
+# ktap_result STATUS DESCRIPTION: STATUS 0 is ok
+ktap_result() {
+	KTAP_N=$((KTAP_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $KTAP_N - $2"
+	else
+		echo "not ok $KTAP_N - $2"
+		KTAP_FAILED=$((KTAP_FAILED + 1))
+	fi
+}
+
+# ktap_check DESCRIPTION CMD...: run CMD (output as diagnostics), report it
+ktap_check() {
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+	ktap_result $rc "$desc"
+}
+
+ktap_exit() {
+	[ "$KTAP_FAILED" -eq 0 ]
+	exit
+}
+
+diag() {
+	printf '# %s\n' "$*"
+}
+
+# ---- host and guest ------------------------------------------------------
+
+# Re-run the calling script in a guest unless already in one.
+# LAB_VM_ARGS (an array) may add tests/vm/run options, e.g. (--timeout 900).
+lab_boot_self() {
+	[ -n "${LAGWLC_VM:-}" ] && return 0
+	exec "$LAB_TOP/tests/vm/run" "${LAB_VM_ARGS[@]}" -- "$(realpath "$0")" "$@"
+}
+
+# ---- commands in namespaces, echoed so that a log reads like a story -----
+
+# on NS CMD...: run CMD in namespace NS, echoing it first
+on() {
+	local ns=$1
+	shift
+	echo "# [$ns] $*"
+	ip netns exec "$ns" "$@"
+}
+
+# onq NS CMD...: the same, not echoed (for loops and polling)
+onq() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ---- topology -------------------------------------------------------------
+
+lab_teardown() {
+	local pid ns link
+	for pid in "${LAB_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for ns in "${LAB_NS[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null
+		done
+	done
+	wait 2>/dev/null
+	# delete the veths now: a namespace's devices go away asynchronously
+	# after "ip netns del", too late for a topology built right after
+	for link in $(ip -o link show type veth | sed -n 's/^[0-9]*: \(v-[^@:]*\).*/\1/p'); do
+		ip link del "$link" 2>/dev/null
+	done
+	for ns in "${LAB_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	ip link del br0 2>/dev/null
+	ip link del br1 2>/dev/null
+	LAB_NS=() LAB_PIDS=() LAB_REALS=()
+	return 0
+}
+
+# lab_ns NAME BRIDGE ADDR/PLEN: a namespace with eth0 on BRIDGE
+lab_ns() {
+	local ns=$1 br=$2 addr=$3 ifname=${4:-eth0}
+	if ! ip netns list | grep -qw "^$ns"; then
+		ip netns add "$ns"
+		LAB_NS+=("$ns")
+		onq "$ns" ip link set lo up
+	fi
+	ip link add "v-$ns-$ifname" type veth peer name "$ifname" netns "$ns"
+	ip link set "v-$ns-$ifname" master "$br" up
+	onq "$ns" ip addr add "$addr" dev "$ifname"
+	onq "$ns" ip link set "$ifname" up
+}
+
+lab_bridge() {
+	ip link add "$1" type bridge
+	ip link set "$1" up
+}
+
+# lab_setup dr|nat N: client, director and N real servers (r1..rN)
+lab_setup() {
+	local mode=$1 n=$2 i ns addr
+	LAB_MODE=$mode
+	trap lab_teardown EXIT
+	lab_bridge br0
+	lab_ns client br0 198.18.0.1/24
+	lab_ns director br0 198.18.0.2/24
+	onq director ip addr add "$LAB_VIP/32" dev eth0
+	if [ "$mode" = nat ]; then
+		lab_bridge br1
+		lab_ns director br1 198.18.1.1/24 eth1
+		onq director sysctl -qw net.ipv4.ip_forward=1
+	fi
+	for i in $(seq 1 "$n"); do
+		ns=r$i
+		if [ "$mode" = nat ]; then
+			addr=198.18.1.$((10 + i))
+			lab_ns "$ns" br1 "$addr/24"
+			onq "$ns" ip route add default via 198.18.1.1
+		else
+			addr=198.18.0.$((10 + i))
+			lab_ns "$ns" br0 "$addr/24"
+			# LVS-DR: the real server accepts the VIP but never answers ARP for it
+			onq "$ns" ip addr add "$LAB_VIP/32" dev lo
+			onq "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+				net.ipv4.conf.all.arp_announce=2 \
+				net.ipv4.conf.eth0.arp_ignore=1 \
+				net.ipv4.conf.eth0.arp_announce=2
+		fi
+		LAB_REALS+=("$ns $addr")
+	done
+	diag "lab: $mode mode, client 198.18.0.1, director 198.18.0.2, VIP $LAB_VIP, $n real servers"
+}
+
+# lab_realservers PORT...: start realserver.py on every real server
+lab_realservers() {
+	local entry ns tries
+	for entry in "${LAB_REALS[@]}"; do
+		ns=${entry%% *}
+		onq "$ns" python3 "$LAB_TOP/tests/vm/lib/realserver.py" "$ns" "$@" \
+			>"/tmp/realserver-$ns.log" 2>&1 &
+		LAB_PIDS+=($!)
+	done
+	for entry in "${LAB_REALS[@]}"; do
+		ns=${entry%% *}
+		tries=0
+		until grep -q listening "/tmp/realserver-$ns.log" 2>/dev/null; do
+			tries=$((tries + 1))
+			if [ $tries -gt 100 ]; then
+				diag "real server $ns did not start:"
+				sed 's/^/# /' "/tmp/realserver-$ns.log"
+				return 1
+			fi
+			sleep 0.1
+		done
+	done
+}
+
+# ---- the module ------------------------------------------------------------
+
+lab_load_module() {
+	modprobe ip_vs || return 1
+	if ! lsmod | grep -qw ip_vs_lagwlc; then
+		insmod "$LAB_MODULE" || return 1
+	fi
+}
