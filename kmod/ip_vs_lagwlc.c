@@ -94,3 +94,4 @@ module_exit(lagwlc_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("IPVS weighted least-connection scheduler aware of database replication lag");
 MODULE_AUTHOR("The lagwlc authors");
+MODULE_VERSION(LAGWLC_VERSION);

@@ -23,7 +23,7 @@ report() {	# report OK? DESCRIPTION LOG
 
 fresh_copy() {
 	rm -rf "$work/src" && mkdir -p "$work/src"
-	cp -r "$top/Kbuild" "$top/kmod" "$top/include" "$work/src/"
+	cp -r "$top/Kbuild" "$top/dkms.conf" "$top/kmod" "$top/include" "$work/src/"
 }
 
 fresh_copy

@@ -21,7 +21,7 @@ LAB_VM_ARGS=(--timeout 1200)
 . "$(dirname "$0")/lib/lab.sh"
 lab_boot_self "$@"
 
-STEPS=${LAGWLC_DIFF_STEPS:-160}
+STEPS=${LAGWLC_DIFF_STEPS:-240}
 SEED=${LAGWLC_DIFF_SEED:-20261126}
 WEIGHTS=(1 3 65535 0)
 ktap_plan 12

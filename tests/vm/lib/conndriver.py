@@ -19,6 +19,8 @@ by step, to every service in turn, so each service sees the same history:
             (-x), which makes IPVS flag it OVERLOAD
   zero      set every weight to 0 for a few steps (no destination available)
 
+--ops hold,cycle (or one of them) makes a plain stream of connections.
+
 How a connection is ended depends on what the director sees: in DR only
 the client's packets, so the client half-closes (shutdown SHUT_WR); in NAT
 both ways, so the client asks the server to half-close ("q"). Either way the
@@ -31,6 +33,7 @@ the real server's name or "none" when the connection was refused.
 import argparse
 import random
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -49,7 +52,10 @@ def parse_pairs(items):
     return out
 
 
-def gen_ops(rng, steps, reals):
+def gen_ops(rng, steps, reals, kinds):
+    if kinds != "all":
+        allowed = kinds.split(",")
+        return [(rng.choice(allowed),) for _ in range(steps)]
     ops = []
     zero_at = steps // 2
     for i in range(steps):
@@ -179,6 +185,10 @@ def main():
     ap.add_argument("--fwd", choices=("dr", "nat"), default="dr")
     ap.add_argument("--director-ns", default="director")
     ap.add_argument("--weights", required=True, help="initial weights, comma-separated")
+    ap.add_argument("--ops", default="all",
+                    help="'all', or a subset of hold,cycle to open connections only")
+    ap.add_argument("--linger", action="store_true",
+                    help="stay alive, connections open, after the sequence")
     ap.add_argument("--log")
     args = ap.parse_args()
 
@@ -190,10 +200,15 @@ def main():
     if args.weights:
         drv.weights = [int(w) for w in args.weights.split(",")]
     rng = random.Random(args.seed)
-    for i, op in enumerate(gen_ops(rng, args.steps, drv.reals)):
+    for i, op in enumerate(gen_ops(rng, args.steps, drv.reals, args.ops)):
         drv.step(i, op)
     for name, _ in drv.svcs:
         print("SEQ", name, *drv.seq[name], flush=True)
+    if args.linger:
+        # keep the held connections open until killed
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while True:
+            time.sleep(3600)
 
 
 if __name__ == "__main__":
