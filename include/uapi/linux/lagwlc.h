@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * lagwlc: the generic netlink family through which user space reports each
+ * database replica's replication lag and health to the lagwlc IPVS
+ * scheduler, and reads the derived state back. Shared by ip_vs_lagwlc.ko,
+ * lagwlcctl and lagwlcd. docs/netlink/lagwlc.yaml is the specification.
+ *
+ * A replica is keyed by address and port, the real server's as IPVS has it:
+ * one entry applies to every IPVS service of the network namespace that
+ * has that real server.
+ */
+#ifndef _UAPI_LINUX_LAGWLC_H
+#define _UAPI_LINUX_LAGWLC_H
+
+#define LAGWLC_GENL_NAME	"lagwlc"
+#define LAGWLC_GENL_VERSION	1
+#define LAGWLC_MCGRP_EVENTS	"events"
+
+/* Reported lags above this are stored as this (7 days, in ms). */
+#define LAGWLC_LAG_MAX_MS	604800000U
+
+enum lagwlc_cmd {
+	LAGWLC_CMD_UNSPEC,
+	/* Report lag and health of one or more replicas (LAGWLC_A_REPLICA,
+	 * repeated). All or nothing: on error no replica is changed.
+	 */
+	LAGWLC_CMD_REPLICA_SET,
+	/* Forget one replica (LAGWLC_A_REPLICA with its key only). */
+	LAGWLC_CMD_REPLICA_DEL,
+	/* Forget every replica of the network namespace. */
+	LAGWLC_CMD_REPLICA_FLUSH,
+	/* One replica (doit, key only) or all of them (dump). */
+	LAGWLC_CMD_REPLICA_GET,
+	/* Multicast on "events": a replica's state changed. */
+	LAGWLC_CMD_STATE_CHANGE,
+
+	__LAGWLC_CMD_MAX,
+	LAGWLC_CMD_MAX = __LAGWLC_CMD_MAX - 1
+};
+
+enum lagwlc_attr {
+	LAGWLC_A_UNSPEC,
+	LAGWLC_A_REPLICA,	/* nest of enum lagwlc_replica_attr */
+
+	__LAGWLC_A_MAX,
+	LAGWLC_A_MAX = __LAGWLC_A_MAX - 1
+};
+
+enum lagwlc_replica_attr {
+	LAGWLC_R_UNSPEC,
+	LAGWLC_R_ADDR4,		/* binary, 4 bytes: IPv4 address (key) */
+	LAGWLC_R_ADDR6,		/* binary, 16 bytes: IPv6 address (key) */
+	LAGWLC_R_PORT,		/* u16, host byte order, 1..65535 (key) */
+	LAGWLC_R_LAG_MS,	/* u32: replication lag in ms (set, reply) */
+	LAGWLC_R_HEALTH,	/* u8, enum lagwlc_health (set, reply) */
+	LAGWLC_R_STATE,		/* u8, enum lagwlc_state (reply, event) */
+	LAGWLC_R_OLD_STATE,	/* u8, enum lagwlc_state (event) */
+	LAGWLC_R_REASON,	/* u8, enum lagwlc_reason (event) */
+	LAGWLC_R_AGE_MS,	/* u32: ms since the last report (reply, event) */
+
+	__LAGWLC_R_MAX,
+	LAGWLC_R_MAX = __LAGWLC_R_MAX - 1
+};
+
+enum lagwlc_health {
+	LAGWLC_HEALTH_UP = 1,
+	LAGWLC_HEALTH_DOWN,
+
+	__LAGWLC_HEALTH_MAX,
+	LAGWLC_HEALTH_MAX = __LAGWLC_HEALTH_MAX - 1
+};
+
+/* What the scheduler makes of a replica (see docs/scheduler.md). */
+enum lagwlc_state {
+	LAGWLC_STATE_NONE,	/* no entry (deleted): plain wlc */
+	LAGWLC_STATE_OK,	/* lag within limits: chosen, lag penalised */
+	LAGWLC_STATE_LAGGING,	/* over max_lag_ms, not yet back under readmit_lag_ms */
+	LAGWLC_STATE_DOWN,	/* reported down: never chosen */
+	LAGWLC_STATE_STALE,	/* no fresh report: as stale_policy says */
+
+	__LAGWLC_STATE_MAX,
+	LAGWLC_STATE_MAX = __LAGWLC_STATE_MAX - 1
+};
+
+/* Why a state changed, in LAGWLC_CMD_STATE_CHANGE events. */
+enum lagwlc_reason {
+	LAGWLC_REASON_UNSPEC,
+	LAGWLC_REASON_REPORT,	/* a report changed lag or health */
+	LAGWLC_REASON_TUNABLE,	/* a module parameter changed */
+	LAGWLC_REASON_TIMEOUT,	/* no report for stale_ms */
+	LAGWLC_REASON_RELEASE,	/* the reporting socket was closed */
+	LAGWLC_REASON_DELETE,	/* LAGWLC_CMD_REPLICA_DEL */
+	LAGWLC_REASON_FLUSH,	/* LAGWLC_CMD_REPLICA_FLUSH */
+
+	__LAGWLC_REASON_MAX,
+	LAGWLC_REASON_MAX = __LAGWLC_REASON_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_LAGWLC_H */
