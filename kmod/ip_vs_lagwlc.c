@@ -5,14 +5,21 @@
  *
  * Each new connection goes to the destination of least
  *
- *	cost(d) = overhead(d) * factor(d) / weight(d)
+ *	cost(d) = overhead(d) * (lag_penalty_ms + lag(d)) / (weight(d) * lag_penalty_ms)
  *
  * among those stock wlc would consider (not IP_VS_DEST_F_OVERLOAD,
- * weight > 0); equal costs go to the first in the service's list. overhead
- * is ip_vs_dest_conn_overhead(), as in wlc. factor is the lag term; it is 1
- * for every destination in this version, which makes the choice exactly
- * wlc's. lagwlc_cost.h does the comparison in integers, without division and
- * without overflow at any weight, connection count or factor.
+ * weight > 0) and that the lag table does not exclude (down, or stale under
+ * stale_policy=closed). overhead is ip_vs_dest_conn_overhead(), as in wlc;
+ * lag_penalty_ms = 0 drops the lag term. Equal costs go to the lower lag,
+ * then to the first in the service's list. Lagging replicas (over
+ * max_lag_ms, with hysteresis) are chosen only when no other candidate is
+ * left, and then only with all_lagging=least_lag: the least lagged wins.
+ * With no lag known, or every lag 0, the choice is exactly wlc's.
+ *
+ * lagwlc_rule.h states the rule and lagwlc_cost.h the arithmetic: integer
+ * cross-multiplication, no division, no overflow at any weight, connection
+ * count or lag. The lag table (lag_table.c) is fed over generic netlink
+ * (netlink.c) and tuned through module parameters (params.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,7 +27,7 @@
 #include <linux/kernel.h>
 #include <net/ip_vs.h>
 
-#include "lagwlc_cost.h"
+#include "lagwlc.h"
 
 /* Fill @load for @dest, or return false when wlc would not consider it. */
 static bool lagwlc_load_of(struct ip_vs_dest *dest, struct lagwlc_load *load)
@@ -45,27 +52,55 @@ static struct ip_vs_dest *lagwlc_schedule(struct ip_vs_service *svc,
 					  const struct sk_buff *skb,
 					  struct ip_vs_iphdr *iph)
 {
-	struct ip_vs_dest *dest, *least = NULL;
-	struct lagwlc_load least_load, load;
+	struct lagwlc_net *ln = lagwlc_net(svc->ipvs->net);
+	u32 penalty = lagwlc_param_lag_penalty_ms();
+	struct ip_vs_dest *dest, *least = NULL, *least_lagged = NULL;
+	struct lagwlc_cand cand, least_c, least_lagged_c;
 
 	list_for_each_entry_rcu(dest, &svc->destinations, n_list) {
-		if (!lagwlc_load_of(dest, &load))
+		enum lagwlc_class class;
+		u64 view;
+
+		if (!lagwlc_load_of(dest, &cand.load))
 			continue;
-		if (!least || lagwlc_costlier(&least_load, &load)) {
+		view = lagwlc_view_lookup(ln, dest->af, &dest->addr, dest->port);
+		class = view >> 32;
+		cand.lag_ms = (u32)view;
+
+		if (class == LAGWLC_CLASS_EXCLUDED)
+			continue;
+		if (class == LAGWLC_CLASS_LAGGING) {
+			if (!least_lagged ||
+			    lagwlc_less_lagged(&cand, &least_lagged_c)) {
+				least_lagged = dest;
+				least_lagged_c = cand;
+			}
+			continue;
+		}
+		cand.load.factor = lagwlc_factor(cand.lag_ms, penalty);
+		if (!least || lagwlc_better(&cand, &least_c)) {
 			least = dest;
-			least_load = load;
+			least_c = cand;
 		}
 	}
 
+	if (!least && least_lagged) {
+		if (lagwlc_param_all_lagging_reject()) {
+			ip_vs_scheduler_err(svc, "every destination is lagging");
+			return NULL;
+		}
+		least = least_lagged;
+		least_c = least_lagged_c;
+	}
 	if (!least) {
 		ip_vs_scheduler_err(svc, "no destination available");
 		return NULL;
 	}
 
-	IP_VS_DBG_BUF(6, "LAGWLC: server %s:%u activeconns %d weight %u overhead %u\n",
+	IP_VS_DBG_BUF(6, "LAGWLC: server %s:%u activeconns %d weight %u overhead %u lag %u\n",
 		      IP_VS_DBG_ADDR(least->af, &least->addr),
 		      ntohs(least->port), atomic_read(&least->activeconns),
-		      least_load.weight, least_load.overhead);
+		      least_c.load.weight, least_c.load.overhead, least_c.lag_ms);
 	return least;
 }
 
@@ -79,7 +114,25 @@ static struct ip_vs_scheduler lagwlc_scheduler = {
 
 static int __init lagwlc_init(void)
 {
-	return register_ip_vs_scheduler(&lagwlc_scheduler);
+	int err;
+
+	/* the table first: the scheduler and netlink both use it */
+	err = lagwlc_table_init();
+	if (err)
+		return err;
+	err = lagwlc_genl_init();
+	if (err)
+		goto err_table;
+	err = register_ip_vs_scheduler(&lagwlc_scheduler);
+	if (err)
+		goto err_genl;
+	return 0;
+
+err_genl:
+	lagwlc_genl_exit();
+err_table:
+	lagwlc_table_exit();
+	return err;
 }
 
 static void __exit lagwlc_exit(void)
@@ -87,6 +140,8 @@ static void __exit lagwlc_exit(void)
 	unregister_ip_vs_scheduler(&lagwlc_scheduler);
 	/* packets may still be walking lagwlc_schedule() */
 	synchronize_rcu();
+	lagwlc_genl_exit();
+	lagwlc_table_exit();
 }
 
 module_init(lagwlc_init);

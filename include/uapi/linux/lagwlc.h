@@ -41,6 +41,11 @@ enum lagwlc_cmd {
 enum lagwlc_attr {
 	LAGWLC_A_UNSPEC,
 	LAGWLC_A_REPLICA,	/* nest of enum lagwlc_replica_attr */
+	/* flag, in SET: the replicas reported belong to the sending socket
+	 * and go stale as soon as it closes (a prober that dies), rather
+	 * than after stale_ms. One-shot tools leave it out.
+	 */
+	LAGWLC_A_SOCKET_OWNER,
 
 	__LAGWLC_A_MAX,
 	LAGWLC_A_MAX = __LAGWLC_A_MAX - 1

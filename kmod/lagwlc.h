@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal interfaces of ip_vs_lagwlc: the per-netns lag table
+ * (lag_table.c), the generic netlink family (netlink.c), the tunables
+ * (params.c) and the scheduler (ip_vs_lagwlc.c).
+ */
+#ifndef _LAGWLC_H
+#define _LAGWLC_H
+
+#include <linux/hashtable.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/workqueue.h>
+#include <net/ip_vs.h>
+#include <linux/lagwlc.h>
+
+#include "lagwlc_rule.h"
+
+/* At most this many replicas in one LAGWLC_CMD_REPLICA_SET message. */
+#define LAGWLC_SET_MAX		256
+
+#define LAGWLC_HASH_BITS	10
+
+/* A replica is its real server's address family, address and port. */
+struct lagwlc_key {
+	union nf_inet_addr addr;
+	u16 af;
+	u16 port;		/* host byte order */
+};
+
+/* One report, parsed from netlink, not yet applied. */
+struct lagwlc_report {
+	struct lagwlc_key key;
+	u32 lag_ms;
+	bool has_lag;
+	bool up;
+	const struct nlattr *nest;	/* for extack */
+};
+
+struct lagwlc_replica {
+	struct hlist_node node;		/* in lagwlc_net.replicas, RCU */
+	struct rcu_head rcu;
+	struct lagwlc_key key;
+	/*
+	 * What the packet path reads, in one word so that it never sees a
+	 * class from one report and a lag from another:
+	 * enum lagwlc_class << 32 | lag in ms.
+	 */
+	u64 view;
+	/* the rest is the writers', under lagwlc_net.lock */
+	unsigned long reported;		/* jiffies of the last report */
+	u32 lag_ms;
+	u32 portid;			/* owning netlink socket, or 0 */
+	u8 state;			/* enum lagwlc_state */
+	bool up;
+	bool lagging;			/* hysteresis, see lagwlc_derive_state() */
+	bool released;			/* its reporting socket was closed */
+};
+
+struct lagwlc_net {
+	struct net *net;
+	struct list_head node;		/* in the list of all lagwlc_nets */
+	struct mutex lock;		/* serialises the writers below */
+	DECLARE_HASHTABLE(replicas, LAGWLC_HASH_BITS);
+	unsigned int count;
+	unsigned int gen;		/* bumped on every change, for dumps */
+	struct delayed_work stale_work;	/* marks silent replicas stale */
+};
+
+/* params.c */
+void lagwlc_params_snapshot(struct lagwlc_rule_params *p);
+u32 lagwlc_param_stale_ms(void);
+u32 lagwlc_param_max_entries(void);
+u32 lagwlc_param_lag_penalty_ms(void);
+bool lagwlc_param_all_lagging_reject(void);
+
+/* lag_table.c */
+int lagwlc_table_init(void);
+void lagwlc_table_exit(void);
+struct lagwlc_net *lagwlc_net(struct net *net);
+u64 lagwlc_view_lookup(struct lagwlc_net *ln, u16 af,
+		       const union nf_inet_addr *addr, __be16 port);
+struct lagwlc_replica *lagwlc_replica_find(struct lagwlc_net *ln,
+					   const struct lagwlc_key *key);
+int lagwlc_replica_set(struct lagwlc_net *ln, const struct lagwlc_report *reps,
+		       unsigned int n, u32 portid,
+		       struct netlink_ext_ack *extack);
+int lagwlc_replica_del(struct lagwlc_net *ln, const struct lagwlc_key *key);
+void lagwlc_replica_flush(struct lagwlc_net *ln);
+u32 lagwlc_replica_age_ms(const struct lagwlc_replica *r);
+void lagwlc_rederive_all(void);
+
+/* netlink.c */
+int lagwlc_genl_init(void);
+void lagwlc_genl_exit(void);
+void lagwlc_notify(struct lagwlc_net *ln, const struct lagwlc_replica *r,
+		   u8 old_state, u8 reason);
+
+#endif /* _LAGWLC_H */

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The lag rule of the lagwlc scheduler, as pure integer code shared with the
+ * user-space unit tests (tests/unit/test_rule.c), like lagwlc_cost.h.
+ *
+ * A replica's report (lag, health) and its age give a state:
+ *
+ *	stale	no report for stale_ms, or its reporting socket closed
+ *	down	reported down
+ *	lagging	lag > max_lag_ms, and stays so until lag <= readmit_lag_ms
+ *	ok	otherwise
+ *
+ * and the state gives the class the scheduler sees:
+ *
+ *	ok		normal, with its lag
+ *	lagging		lagging: chosen only when no normal candidate exists
+ *	down		excluded
+ *	stale		stale_policy=open: normal with lag 0 (plain wlc);
+ *			stale_policy=closed: excluded
+ *	no entry	normal with lag 0 (plain wlc)
+ *
+ * Among normal candidates the least cost wins (lagwlc_cost.h) with
+ *
+ *	factor = lag_penalty_ms + lag	(1 when lag_penalty_ms is 0)
+ *
+ * that is cost = overhead * (penalty + lag) / (weight * penalty) with the
+ * common "/ penalty" dropped; equal costs go to the lower lag, then to the
+ * first in list. With every lag 0 the factors are equal and the choice is
+ * wlc's. Among lagging candidates (used only when there is no normal one,
+ * and all_lagging=least_lag) the least lag wins, then wlc's cost.
+ */
+#ifndef _LAGWLC_RULE_H
+#define _LAGWLC_RULE_H
+
+#include <linux/lagwlc.h>
+#include "lagwlc_cost.h"
+
+enum lagwlc_class {
+	LAGWLC_CLASS_NORMAL,
+	LAGWLC_CLASS_LAGGING,
+	LAGWLC_CLASS_EXCLUDED,
+};
+
+/* The tunables that the rule reads (see params.c for their meaning). */
+struct lagwlc_rule_params {
+	u32 max_lag_ms;
+	u32 readmit_lag_ms;
+	u32 lag_penalty_ms;
+	bool stale_closed;
+};
+
+/*
+ * New state of a replica. @lagging carries the hysteresis from one
+ * derivation to the next; it moves only while the replica is up, so a
+ * replica that was lagging before it went down or stale is still lagging
+ * when it comes back, until its lag drops to readmit_lag_ms.
+ */
+static inline u8 lagwlc_derive_state(bool up, u32 lag_ms, bool stale,
+				     bool *lagging,
+				     const struct lagwlc_rule_params *p)
+{
+	if (up && !stale)
+		*lagging = lag_ms > p->max_lag_ms ||
+			   (*lagging && lag_ms > p->readmit_lag_ms);
+	if (stale)
+		return LAGWLC_STATE_STALE;
+	if (!up)
+		return LAGWLC_STATE_DOWN;
+	return *lagging ? LAGWLC_STATE_LAGGING : LAGWLC_STATE_OK;
+}
+
+/* The class the scheduler sees for @state, and the lag it counts. */
+static inline enum lagwlc_class lagwlc_class_of(u8 state, u32 *lag_ms,
+						const struct lagwlc_rule_params *p)
+{
+	switch (state) {
+	case LAGWLC_STATE_OK:
+		return LAGWLC_CLASS_NORMAL;
+	case LAGWLC_STATE_LAGGING:
+		return LAGWLC_CLASS_LAGGING;
+	case LAGWLC_STATE_STALE:
+		if (p->stale_closed)
+			return LAGWLC_CLASS_EXCLUDED;
+		*lag_ms = 0;
+		return LAGWLC_CLASS_NORMAL;
+	case LAGWLC_STATE_NONE:
+		*lag_ms = 0;
+		return LAGWLC_CLASS_NORMAL;
+	default:
+		return LAGWLC_CLASS_EXCLUDED;
+	}
+}
+
+/* A destination the scheduler may choose. */
+struct lagwlc_cand {
+	struct lagwlc_load load;
+	u32 lag_ms;
+};
+
+static inline u64 lagwlc_factor(u32 lag_ms, u32 lag_penalty_ms)
+{
+	return lag_penalty_ms ? (u64)lag_penalty_ms + lag_ms : 1;
+}
+
+/* Is normal candidate @a strictly better than @b (which comes first)? */
+static inline bool lagwlc_better(const struct lagwlc_cand *a,
+				 const struct lagwlc_cand *b)
+{
+	if (lagwlc_costlier(&b->load, &a->load))
+		return true;
+	if (lagwlc_costlier(&a->load, &b->load))
+		return false;
+	return a->lag_ms < b->lag_ms;
+}
+
+/* Is lagging candidate @a strictly better than @b: less lag, then wlc. */
+static inline bool lagwlc_less_lagged(const struct lagwlc_cand *a,
+				      const struct lagwlc_cand *b)
+{
+	struct lagwlc_load la = a->load, lb = b->load;
+
+	if (a->lag_ms != b->lag_ms)
+		return a->lag_ms < b->lag_ms;
+	la.factor = 1;
+	lb.factor = 1;
+	return lagwlc_costlier(&lb, &la);
+}
+
+#endif /* _LAGWLC_RULE_H */

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "lagwlc" generic netlink family: user space reports replicas' lag and
+ * health, deletes or flushes them, reads them back, and listens for state
+ * changes on the "events" multicast group. Per network namespace. Every
+ * request is validated strictly against a per-operation policy; errors name
+ * the offending attribute through extack. docs/netlink/lagwlc.yaml is the
+ * specification.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "lagwlc.h"
+
+enum lagwlc_mcgrp {
+	LAGWLC_NLGRP_EVENTS,
+};
+
+static const struct genl_multicast_group lagwlc_mcgrps[] = {
+	[LAGWLC_NLGRP_EVENTS] = { .name = LAGWLC_MCGRP_EVENTS },
+};
+
+/* Notifications may be attempted before the family is up or after it is down. */
+static bool lagwlc_genl_up;
+
+static const struct nla_policy lagwlc_key_policy[LAGWLC_R_MAX + 1] = {
+	[LAGWLC_R_ADDR4] = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
+	[LAGWLC_R_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[LAGWLC_R_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+};
+
+static const struct nla_policy lagwlc_report_policy[LAGWLC_R_MAX + 1] = {
+	[LAGWLC_R_ADDR4] = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
+	[LAGWLC_R_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[LAGWLC_R_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[LAGWLC_R_LAG_MS] = { .type = NLA_U32 },
+	[LAGWLC_R_HEALTH] = NLA_POLICY_RANGE(NLA_U8, LAGWLC_HEALTH_UP,
+					     LAGWLC_HEALTH_MAX),
+};
+
+static const struct nla_policy lagwlc_set_policy[LAGWLC_A_MAX + 1] = {
+	[LAGWLC_A_REPLICA] = NLA_POLICY_NESTED(lagwlc_report_policy),
+	[LAGWLC_A_SOCKET_OWNER] = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy lagwlc_key_req_policy[LAGWLC_A_MAX + 1] = {
+	[LAGWLC_A_REPLICA] = NLA_POLICY_NESTED(lagwlc_key_policy),
+};
+
+static const struct nla_policy lagwlc_no_attr_policy[LAGWLC_A_MAX + 1] = {
+	[LAGWLC_A_REPLICA] = { .type = NLA_REJECT },
+	[LAGWLC_A_SOCKET_OWNER] = { .type = NLA_REJECT },
+};
+
+static struct genl_family lagwlc_genl_family;
+
+static int lagwlc_parse_key(const struct nlattr *nest, struct nlattr **tb,
+			    struct lagwlc_key *key,
+			    struct netlink_ext_ack *extack)
+{
+	memset(key, 0, sizeof(*key));
+	if (tb[LAGWLC_R_ADDR4] && tb[LAGWLC_R_ADDR6]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[LAGWLC_R_ADDR6],
+				    "replica has both LAGWLC_R_ADDR4 and LAGWLC_R_ADDR6");
+		return -EINVAL;
+	}
+	if (tb[LAGWLC_R_ADDR4]) {
+		key->af = AF_INET;
+		key->addr.ip = nla_get_in_addr(tb[LAGWLC_R_ADDR4]);
+	} else if (tb[LAGWLC_R_ADDR6]) {
+		key->af = AF_INET6;
+		key->addr.in6 = nla_get_in6_addr(tb[LAGWLC_R_ADDR6]);
+	} else {
+		NL_SET_ERR_ATTR_MISS(extack, nest, LAGWLC_R_ADDR4);
+		NL_SET_ERR_MSG(extack, "replica address missing: LAGWLC_R_ADDR4 or LAGWLC_R_ADDR6");
+		return -EINVAL;
+	}
+	if (!tb[LAGWLC_R_PORT]) {
+		NL_SET_ERR_ATTR_MISS(extack, nest, LAGWLC_R_PORT);
+		NL_SET_ERR_MSG(extack, "replica port missing: LAGWLC_R_PORT");
+		return -EINVAL;
+	}
+	key->port = nla_get_u16(tb[LAGWLC_R_PORT]);
+	return 0;
+}
+
+static int lagwlc_parse_report(const struct nlattr *nest,
+			       struct lagwlc_report *rep,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[LAGWLC_R_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, LAGWLC_R_MAX, nest, lagwlc_report_policy,
+			       extack);
+	if (err)
+		return err;
+	err = lagwlc_parse_key(nest, tb, &rep->key, extack);
+	if (err)
+		return err;
+	rep->nest = nest;
+	rep->up = !tb[LAGWLC_R_HEALTH] ||
+		  nla_get_u8(tb[LAGWLC_R_HEALTH]) == LAGWLC_HEALTH_UP;
+	rep->has_lag = tb[LAGWLC_R_LAG_MS];
+	if (!rep->has_lag && rep->up) {
+		NL_SET_ERR_ATTR_MISS(extack, nest, LAGWLC_R_LAG_MS);
+		NL_SET_ERR_MSG(extack, "LAGWLC_R_LAG_MS missing: required unless health is down");
+		return -EINVAL;
+	}
+	if (rep->has_lag)
+		rep->lag_ms = nla_get_u32(tb[LAGWLC_R_LAG_MS]);
+	return 0;
+}
+
+/* The one LAGWLC_A_REPLICA of a key-only request, parsed. */
+static int lagwlc_parse_key_req(struct genl_info *info, struct lagwlc_key *key)
+{
+	const struct nlattr *nest = info->attrs[LAGWLC_A_REPLICA];
+	struct nlattr *tb[LAGWLC_R_MAX + 1];
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, LAGWLC_A_REPLICA))
+		return -EINVAL;
+	err = nla_parse_nested(tb, LAGWLC_R_MAX, nest, lagwlc_key_policy,
+			       info->extack);
+	if (err)
+		return err;
+	return lagwlc_parse_key(nest, tb, key, info->extack);
+}
+
+static int lagwlc_fill_replica(struct sk_buff *skb,
+			       const struct lagwlc_replica *r,
+			       u8 old_state, u8 reason)
+{
+	const struct lagwlc_key *key = &r->key;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, LAGWLC_A_REPLICA);
+	if (!nest)
+		return -EMSGSIZE;
+	if (key->af == AF_INET6 ?
+	    nla_put_in6_addr(skb, LAGWLC_R_ADDR6, &key->addr.in6) :
+	    nla_put_in_addr(skb, LAGWLC_R_ADDR4, key->addr.ip))
+		goto err_cancel_nest;
+	if (nla_put_u16(skb, LAGWLC_R_PORT, key->port) ||
+	    nla_put_u32(skb, LAGWLC_R_LAG_MS, r->lag_ms) ||
+	    nla_put_u8(skb, LAGWLC_R_HEALTH,
+		       r->up ? LAGWLC_HEALTH_UP : LAGWLC_HEALTH_DOWN) ||
+	    nla_put_u8(skb, LAGWLC_R_STATE, r->state) ||
+	    nla_put_u32(skb, LAGWLC_R_AGE_MS, lagwlc_replica_age_ms(r)))
+		goto err_cancel_nest;
+	if (reason && (nla_put_u8(skb, LAGWLC_R_OLD_STATE, old_state) ||
+		       nla_put_u8(skb, LAGWLC_R_REASON, reason)))
+		goto err_cancel_nest;
+	nla_nest_end(skb, nest);
+	return 0;
+
+err_cancel_nest:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int lagwlc_nl_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct lagwlc_net *ln = lagwlc_net(genl_info_net(info));
+	struct lagwlc_report *reps;
+	const struct nlattr *nest;
+	unsigned int n = 0;
+	int rem, err = 0;
+
+	nlmsg_for_each_attr(nest, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(nest) == LAGWLC_A_REPLICA)
+			n++;
+	}
+	if (!n) {
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, LAGWLC_A_REPLICA);
+		NL_SET_ERR_MSG(info->extack, "no replica given: LAGWLC_A_REPLICA is required");
+		return -EINVAL;
+	}
+	if (n > LAGWLC_SET_MAX) {
+		NL_SET_ERR_MSG(info->extack, "too many replicas in one message (at most 256)");
+		return -E2BIG;
+	}
+
+	reps = kcalloc(n, sizeof(*reps), GFP_KERNEL);
+	if (!reps)
+		return -ENOMEM;
+	n = 0;
+	nlmsg_for_each_attr(nest, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(nest) != LAGWLC_A_REPLICA)
+			continue;
+		err = lagwlc_parse_report(nest, &reps[n++], info->extack);
+		if (err)
+			goto out_free_reps;
+	}
+	/* portid 0: owned by no socket, only stale_ms makes it stale */
+	err = lagwlc_replica_set(ln, reps, n,
+				 info->attrs[LAGWLC_A_SOCKET_OWNER] ?
+				 info->snd_portid : 0, info->extack);
+
+out_free_reps:
+	kfree(reps);
+	return err;
+}
+
+static int lagwlc_nl_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct lagwlc_net *ln = lagwlc_net(genl_info_net(info));
+	struct lagwlc_key key;
+	int err;
+
+	err = lagwlc_parse_key_req(info, &key);
+	if (err)
+		return err;
+	err = lagwlc_replica_del(ln, &key);
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[LAGWLC_A_REPLICA],
+				    "no such replica");
+	return err;
+}
+
+static int lagwlc_nl_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	lagwlc_replica_flush(lagwlc_net(genl_info_net(info)));
+	return 0;
+}
+
+static int lagwlc_nl_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct lagwlc_net *ln = lagwlc_net(genl_info_net(info));
+	struct lagwlc_replica *r;
+	struct lagwlc_key key;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = lagwlc_parse_key_req(info, &key);
+	if (err)
+		return err;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &lagwlc_genl_family, 0,
+				LAGWLC_CMD_REPLICA_GET);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto err_free_msg;
+	}
+
+	mutex_lock(&ln->lock);
+	r = lagwlc_replica_find(ln, &key);
+	if (r)
+		err = lagwlc_fill_replica(msg, r, 0, 0);
+	mutex_unlock(&ln->lock);
+	if (!r) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[LAGWLC_A_REPLICA],
+				    "no such replica");
+		err = -ENOENT;
+	}
+	if (err)
+		goto err_free_msg;
+
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free_msg:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int lagwlc_dump_one(struct sk_buff *skb, struct netlink_callback *cb,
+			   const struct lagwlc_replica *r)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &lagwlc_genl_family, NLM_F_MULTI,
+			  LAGWLC_CMD_REPLICA_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (lagwlc_fill_replica(skb, r, 0, 0)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Dump every replica: resumes at (bucket, index in bucket) from cb->args;
+ * a table changed between two parts sets NLM_F_DUMP_INTR on the next one.
+ */
+static int lagwlc_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct lagwlc_net *ln = lagwlc_net(sock_net(skb->sk));
+	unsigned long bkt = cb->args[0], skip = cb->args[1], idx = 0;
+	struct lagwlc_replica *r;
+
+	mutex_lock(&ln->lock);
+	cb->seq = ln->gen;
+	for (; bkt < HASH_SIZE(ln->replicas); bkt++, skip = 0) {
+		idx = 0;
+		hlist_for_each_entry(r, &ln->replicas[bkt], node) {
+			if (idx >= skip && lagwlc_dump_one(skb, cb, r))
+				goto out_unlock;
+			idx++;
+		}
+	}
+	idx = 0;
+out_unlock:
+	mutex_unlock(&ln->lock);
+	cb->args[0] = bkt;
+	cb->args[1] = idx;
+	return skb->len;
+}
+
+void lagwlc_notify(struct lagwlc_net *ln, const struct lagwlc_replica *r,
+		   u8 old_state, u8 reason)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!READ_ONCE(lagwlc_genl_up) ||
+	    !genl_has_listeners(&lagwlc_genl_family, ln->net,
+				LAGWLC_NLGRP_EVENTS))
+		return;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &lagwlc_genl_family, 0,
+			  LAGWLC_CMD_STATE_CHANGE);
+	if (!hdr || lagwlc_fill_replica(msg, r, old_state, reason)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&lagwlc_genl_family, ln->net, msg, 0,
+				LAGWLC_NLGRP_EVENTS, GFP_KERNEL);
+}
+
+static const struct genl_ops lagwlc_genl_ops[] = {
+	{
+		.cmd = LAGWLC_CMD_REPLICA_SET,
+		.doit = lagwlc_nl_set,
+		.policy = lagwlc_set_policy,
+		.maxattr = LAGWLC_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = LAGWLC_CMD_REPLICA_DEL,
+		.doit = lagwlc_nl_del,
+		.policy = lagwlc_key_req_policy,
+		.maxattr = LAGWLC_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = LAGWLC_CMD_REPLICA_FLUSH,
+		.doit = lagwlc_nl_flush,
+		.policy = lagwlc_no_attr_policy,
+		.maxattr = LAGWLC_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = LAGWLC_CMD_REPLICA_GET,
+		.doit = lagwlc_nl_get,
+		.dumpit = lagwlc_nl_dump,
+		.policy = lagwlc_key_req_policy,
+		.maxattr = LAGWLC_A_MAX,
+	},
+};
+
+static struct genl_family lagwlc_genl_family __ro_after_init = {
+	.name = LAGWLC_GENL_NAME,
+	.version = LAGWLC_GENL_VERSION,
+	.maxattr = LAGWLC_A_MAX,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = lagwlc_genl_ops,
+	.n_ops = ARRAY_SIZE(lagwlc_genl_ops),
+	.mcgrps = lagwlc_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(lagwlc_mcgrps),
+};
+
+int lagwlc_genl_init(void)
+{
+	int err;
+
+	err = genl_register_family(&lagwlc_genl_family);
+	if (err)
+		return err;
+	WRITE_ONCE(lagwlc_genl_up, true);
+	return 0;
+}
+
+void lagwlc_genl_exit(void)
+{
+	WRITE_ONCE(lagwlc_genl_up, false);
+	genl_unregister_family(&lagwlc_genl_family);
+}
+
+MODULE_ALIAS_GENL_FAMILY(LAGWLC_GENL_NAME);

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Run-time tunables, in /sys/module/ip_vs_lagwlc/parameters/. Every write
+ * is validated: a bad one fails with -EINVAL and leaves the old value; a good
+ * one re-derives every replica's state in every namespace at once. Writes are
+ * serialised by the module's parameter lock, which makes the
+ * readmit_lag_ms <= max_lag_ms check race-free; readers use READ_ONCE().
+ *
+ * Defaults, and why:
+ * - max_lag_ms 5000, readmit_lag_ms 2000: MySQL/MariaDB operators commonly
+ *   take replicas out of the read pool a few seconds behind (proxies ship
+ *   cut-offs of 5-30 s). Seconds_Behind_Master moves in whole seconds and
+ *   jitters between 0 and 1 on a healthy replica, so the hysteresis band
+ *   (3 s) is wider than that resolution: one tick cannot flap a replica.
+ * - lag_penalty_ms 1000: a replica 1 s behind counts as twice as loaded as
+ *   one in sync, 4 s behind five times: lag steers load before the cut-off.
+ * - stale_ms 3000: a dozen missed reports at lagwlcd's default 250 ms poll,
+ *   and still three at a slow 1 s poll.
+ * - stale_policy open: when reports stop (the prober died), fall back to
+ *   plain wlc rather than refuse every read; "closed" suits sites that prefer
+ *   no read to a possibly stale one.
+ * - all_lagging least_lag: when every replica is behind, serve the freshest
+ *   rather than none; "reject" refuses the connection instead.
+ * - max_entries 4096 per network namespace: far above any replica fleet,
+ *   small enough to bound memory (about 100 bytes an entry).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+
+#include "lagwlc.h"
+
+static u32 max_lag_ms = 5000;
+static u32 readmit_lag_ms = 2000;
+static u32 lag_penalty_ms = 1000;
+static u32 stale_ms = 3000;
+static u32 max_entries = 4096;
+static unsigned int stale_policy;	/* index in stale_policy_names */
+static unsigned int all_lagging;	/* index in all_lagging_names */
+
+static const char * const stale_policy_names[] = { "open", "closed" };
+static const char * const all_lagging_names[] = { "least_lag", "reject" };
+
+#define STALE_MS_MIN		10
+#define MAX_ENTRIES_MAX		1048576
+
+void lagwlc_params_snapshot(struct lagwlc_rule_params *p)
+{
+	p->max_lag_ms = READ_ONCE(max_lag_ms);
+	p->readmit_lag_ms = READ_ONCE(readmit_lag_ms);
+	p->lag_penalty_ms = READ_ONCE(lag_penalty_ms);
+	p->stale_closed = READ_ONCE(stale_policy) == 1;
+}
+
+u32 lagwlc_param_stale_ms(void)
+{
+	return READ_ONCE(stale_ms);
+}
+
+u32 lagwlc_param_max_entries(void)
+{
+	return READ_ONCE(max_entries);
+}
+
+u32 lagwlc_param_lag_penalty_ms(void)
+{
+	return READ_ONCE(lag_penalty_ms);
+}
+
+bool lagwlc_param_all_lagging_reject(void)
+{
+	return READ_ONCE(all_lagging) == 1;
+}
+
+/*
+ * A u32 tunable and its bounds; floor/ceiling, when set, point to another
+ * tunable that bounds this one (readmit_lag_ms <= max_lag_ms).
+ */
+struct lagwlc_u32_param {
+	u32 *val;
+	u32 min, max;
+	const u32 *floor, *ceiling;
+};
+
+static int lagwlc_set_u32(const char *val, const struct kernel_param *kp)
+{
+	const struct lagwlc_u32_param *up = kp->arg;
+	u32 lo = up->floor ? *up->floor : up->min;
+	u32 hi = up->ceiling ? *up->ceiling : up->max;
+	u32 v;
+
+	if (kstrtou32(val, 0, &v) || v < lo || v > hi)
+		return -EINVAL;
+	WRITE_ONCE(*up->val, v);
+	lagwlc_rederive_all();
+	return 0;
+}
+
+static int lagwlc_get_u32(char *buf, const struct kernel_param *kp)
+{
+	const struct lagwlc_u32_param *up = kp->arg;
+
+	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(*up->val));
+}
+
+static const struct kernel_param_ops lagwlc_u32_ops = {
+	.set = lagwlc_set_u32,
+	.get = lagwlc_get_u32,
+};
+
+static struct lagwlc_u32_param max_lag_ms_param = {
+	.val = &max_lag_ms, .floor = &readmit_lag_ms, .max = LAGWLC_LAG_MAX_MS,
+};
+module_param_cb(max_lag_ms, &lagwlc_u32_ops, &max_lag_ms_param, 0644);
+MODULE_PARM_DESC(max_lag_ms, "Lag (ms) above which a replica is lagging and gets no new connection (default 5000)");
+
+static struct lagwlc_u32_param readmit_lag_ms_param = {
+	.val = &readmit_lag_ms, .min = 0, .ceiling = &max_lag_ms,
+};
+module_param_cb(readmit_lag_ms, &lagwlc_u32_ops, &readmit_lag_ms_param, 0644);
+MODULE_PARM_DESC(readmit_lag_ms, "Lag (ms) a lagging replica must fall to before it is chosen again; <= max_lag_ms (default 2000)");
+
+static struct lagwlc_u32_param lag_penalty_ms_param = {
+	.val = &lag_penalty_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
+};
+module_param_cb(lag_penalty_ms, &lagwlc_u32_ops, &lag_penalty_ms_param, 0644);
+MODULE_PARM_DESC(lag_penalty_ms, "Cost is scaled by (lag_penalty_ms + lag) / lag_penalty_ms; 0: lag does not weigh (default 1000)");
+
+static struct lagwlc_u32_param stale_ms_param = {
+	.val = &stale_ms, .min = STALE_MS_MIN, .max = LAGWLC_LAG_MAX_MS,
+};
+module_param_cb(stale_ms, &lagwlc_u32_ops, &stale_ms_param, 0644);
+MODULE_PARM_DESC(stale_ms, "A replica with no report for this long (ms) is stale (default 3000)");
+
+/* lowering it below the current count refuses new entries only */
+static struct lagwlc_u32_param max_entries_param = {
+	.val = &max_entries, .min = 1, .max = MAX_ENTRIES_MAX,
+};
+module_param_cb(max_entries, &lagwlc_u32_ops, &max_entries_param, 0644);
+MODULE_PARM_DESC(max_entries, "Most replicas in the lag table of one network namespace (default 4096)");
+
+/* Keyword tunables: kp->arg is the index of the keyword in names[]. */
+struct lagwlc_keywords {
+	unsigned int *index;
+	const char * const *names;
+	size_t n;
+};
+
+static int lagwlc_set_keyword(const char *val, const struct kernel_param *kp)
+{
+	const struct lagwlc_keywords *kw = kp->arg;
+	int i = __sysfs_match_string(kw->names, kw->n, val);
+
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(*kw->index, i);
+	lagwlc_rederive_all();
+	return 0;
+}
+
+static int lagwlc_get_keyword(char *buf, const struct kernel_param *kp)
+{
+	const struct lagwlc_keywords *kw = kp->arg;
+
+	return scnprintf(buf, PAGE_SIZE, "%s\n", kw->names[READ_ONCE(*kw->index)]);
+}
+
+static const struct kernel_param_ops lagwlc_keyword_ops = {
+	.set = lagwlc_set_keyword,
+	.get = lagwlc_get_keyword,
+};
+
+static struct lagwlc_keywords stale_policy_kw = {
+	&stale_policy, stale_policy_names, ARRAY_SIZE(stale_policy_names)
+};
+module_param_cb(stale_policy, &lagwlc_keyword_ops, &stale_policy_kw, 0644);
+MODULE_PARM_DESC(stale_policy, "open: a stale replica counts as lag 0 (plain wlc); closed: it is never chosen (default open)");
+
+static struct lagwlc_keywords all_lagging_kw = {
+	&all_lagging, all_lagging_names, ARRAY_SIZE(all_lagging_names)
+};
+module_param_cb(all_lagging, &lagwlc_keyword_ops, &all_lagging_kw, 0644);
+MODULE_PARM_DESC(all_lagging, "When every candidate lags: least_lag chooses the least lagged, reject chooses none (default least_lag)");
