@@ -54,54 +54,36 @@ static struct ip_vs_dest *lagwlc_schedule(struct ip_vs_service *svc,
 {
 	struct lagwlc_net *ln = lagwlc_net(svc->ipvs->net);
 	u32 penalty = lagwlc_param_lag_penalty_ms();
-	struct ip_vs_dest *dest, *least = NULL, *least_lagged = NULL;
-	struct lagwlc_cand cand, least_c, least_lagged_c;
+	struct lagwlc_choice choice = {};
+	struct ip_vs_dest *dest;
+	struct lagwlc_cand cand;
+	bool all_lagging;
 
 	list_for_each_entry_rcu(dest, &svc->destinations, n_list) {
-		enum lagwlc_class class;
 		u64 view;
 
 		if (!lagwlc_load_of(dest, &cand.load))
 			continue;
 		view = lagwlc_view_lookup(ln, dest->af, &dest->addr, dest->port);
-		class = view >> 32;
 		cand.lag_ms = (u32)view;
-
-		if (class == LAGWLC_CLASS_EXCLUDED)
-			continue;
-		if (class == LAGWLC_CLASS_LAGGING) {
-			if (!least_lagged ||
-			    lagwlc_less_lagged(&cand, &least_lagged_c)) {
-				least_lagged = dest;
-				least_lagged_c = cand;
-			}
-			continue;
-		}
-		cand.load.factor = lagwlc_factor(cand.lag_ms, penalty);
-		if (!least || lagwlc_better(&cand, &least_c)) {
-			least = dest;
-			least_c = cand;
-		}
+		lagwlc_offer(&choice, dest, view >> 32, &cand, penalty);
 	}
 
-	if (!least && least_lagged) {
-		if (lagwlc_param_all_lagging_reject()) {
-			ip_vs_scheduler_err(svc, "every destination is lagging");
-			return NULL;
-		}
-		least = least_lagged;
-		least_c = least_lagged_c;
-	}
-	if (!least) {
-		ip_vs_scheduler_err(svc, "no destination available");
+	dest = lagwlc_chosen(&choice, lagwlc_param_all_lagging_reject(),
+			     &all_lagging);
+	if (!dest) {
+		ip_vs_scheduler_err(svc, all_lagging ?
+				    "every destination is lagging" :
+				    "no destination available");
 		return NULL;
 	}
 
 	IP_VS_DBG_BUF(6, "LAGWLC: server %s:%u activeconns %d weight %u overhead %u lag %u\n",
-		      IP_VS_DBG_ADDR(least->af, &least->addr),
-		      ntohs(least->port), atomic_read(&least->activeconns),
-		      least_c.load.weight, least_c.load.overhead, least_c.lag_ms);
-	return least;
+		      IP_VS_DBG_ADDR(dest->af, &dest->addr),
+		      ntohs(dest->port), atomic_read(&dest->activeconns),
+		      choice.least_c.load.weight, choice.least_c.load.overhead,
+		      choice.least_c.lag_ms);
+	return dest;
 }
 
 static struct ip_vs_scheduler lagwlc_scheduler = {

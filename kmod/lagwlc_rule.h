@@ -117,13 +117,61 @@ static inline bool lagwlc_better(const struct lagwlc_cand *a,
 static inline bool lagwlc_less_lagged(const struct lagwlc_cand *a,
 				      const struct lagwlc_cand *b)
 {
-	struct lagwlc_load la = a->load, lb = b->load;
-
 	if (a->lag_ms != b->lag_ms)
 		return a->lag_ms < b->lag_ms;
-	la.factor = 1;
-	lb.factor = 1;
-	return lagwlc_costlier(&lb, &la);
+	return lagwlc_costlier(&b->load, &a->load);
+}
+
+/*
+ * The choice among a service's destinations: offer each one, in list order,
+ * with its class and candidate figures, then take lagwlc_chosen(). @dest is
+ * opaque here (struct ip_vs_dest * in the kernel).
+ */
+struct lagwlc_choice {
+	void *least, *least_lagged;
+	struct lagwlc_cand least_c, least_lagged_c;
+};
+
+static inline void lagwlc_offer(struct lagwlc_choice *ch, void *dest,
+				enum lagwlc_class class, struct lagwlc_cand *c,
+				u32 lag_penalty_ms)
+{
+	switch (class) {
+	case LAGWLC_CLASS_NORMAL:
+		c->load.factor = lagwlc_factor(c->lag_ms, lag_penalty_ms);
+		if (!ch->least || lagwlc_better(c, &ch->least_c)) {
+			ch->least = dest;
+			ch->least_c = *c;
+		}
+		break;
+	case LAGWLC_CLASS_LAGGING:
+		c->load.factor = 1;
+		if (!ch->least_lagged ||
+		    lagwlc_less_lagged(c, &ch->least_lagged_c)) {
+			ch->least_lagged = dest;
+			ch->least_lagged_c = *c;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * The destination to use, or NULL. A lagging one only when no other is
+ * left and @reject_lagging (all_lagging=reject) is false; *@all_lagging
+ * tells the caller that lagging destinations were all there was.
+ */
+static inline void *lagwlc_chosen(struct lagwlc_choice *ch,
+				  bool reject_lagging, bool *all_lagging)
+{
+	*all_lagging = !ch->least && ch->least_lagged;
+	if (ch->least)
+		return ch->least;
+	if (reject_lagging)
+		return NULL;
+	ch->least_c = ch->least_lagged_c;
+	return ch->least_lagged;
 }
 
 #endif /* _LAGWLC_RULE_H */

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for kmod/lagwlc_rule.h: state derivation with hysteresis, the
+ * classes the scheduler sees, and the comparison of candidates, including
+ * a reference selection run over random destination sets.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef uint8_t u8;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
+#include "lagwlc_rule.h"
+#include "tap.h"
+
+static const struct lagwlc_rule_params defaults = {
+	.max_lag_ms = 5000, .readmit_lag_ms = 2000, .lag_penalty_ms = 1000,
+};
+
+/* Feed a sequence of lags to one replica; return the states, as letters. */
+static void walk(const u32 *lags, int n, char *out)
+{
+	bool lagging = false;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		u8 s = lagwlc_derive_state(true, lags[i], false, &lagging, &defaults);
+
+		out[i] = s == LAGWLC_STATE_OK ? 'o' : s == LAGWLC_STATE_LAGGING ? 'L' : '?';
+	}
+	out[n] = '\0';
+}
+
+static u64 rnd_state = 88172645463325252ULL;
+
+static u64 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+struct dest {
+	u32 overhead, weight, lag;
+	u8 state;
+};
+
+/* The scheduler's loop, as in ip_vs_lagwlc.c, over an array. */
+static int choose(struct dest *d, int n, const struct lagwlc_rule_params *p,
+		  bool reject)
+{
+	struct lagwlc_choice ch = { 0 };
+	struct lagwlc_cand c;
+	bool all_lagging;
+	struct dest *got;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!d[i].weight)
+			continue;
+		c.load.overhead = d[i].overhead;
+		c.load.weight = d[i].weight;
+		c.load.factor = 1;
+		c.lag_ms = d[i].lag;
+		lagwlc_offer(&ch, &d[i], lagwlc_class_of(d[i].state, &c.lag_ms, p),
+			     &c, p->lag_penalty_ms);
+	}
+	got = lagwlc_chosen(&ch, reject, &all_lagging);
+	return got ? (int)(got - d) : -1;
+}
+
+/* Stock wlc, for the "no lag means wlc" property. */
+static int wlc(const struct dest *d, int n)
+{
+	int i, least = -1;
+
+	for (i = 0; i < n; i++) {
+		if (!d[i].weight)
+			continue;
+		if (least < 0 || (int64_t)d[least].overhead * d[i].weight >
+				 (int64_t)d[i].overhead * d[least].weight)
+			least = i;
+	}
+	return least;
+}
+
+int main(void)
+{
+	char got[32];
+	int i, bad;
+
+	tap_plan(14);
+
+	{
+		static const u32 lags[] = { 0, 5000, 5001, 4000, 2001, 2000, 3000, 5000, 5001 };
+
+		walk(lags, 9, got);
+		tap_ok(!strcmp(got, "ooLLLoooL"),
+		       "hysteresis: lagging above max, back only at readmit (%s)", got);
+	}
+	{
+		bool lagging = true;
+		u8 s = lagwlc_derive_state(false, 0, false, &lagging, &defaults);
+
+		tap_ok(s == LAGWLC_STATE_DOWN && lagging,
+		       "down wins, and a lagging replica stays lagging while down");
+		s = lagwlc_derive_state(true, 100, true, &lagging, &defaults);
+		tap_ok(s == LAGWLC_STATE_STALE && lagging,
+		       "stale wins over health and lag, and keeps the hysteresis");
+		s = lagwlc_derive_state(true, 3000, false, &lagging, &defaults);
+		tap_ok(s == LAGWLC_STATE_LAGGING,
+		       "back from stale at 3000 ms (above readmit): still lagging");
+	}
+	{
+		struct lagwlc_rule_params p = defaults;
+		bool lagging = false;
+
+		p.max_lag_ms = p.readmit_lag_ms = 0;
+		tap_ok(lagwlc_derive_state(true, 1, false, &lagging, &p) == LAGWLC_STATE_LAGGING &&
+		       lagwlc_derive_state(true, 0, false, &lagging, &p) == LAGWLC_STATE_OK,
+		       "max_lag_ms 0: any lag is lagging, 0 is ok");
+		p.max_lag_ms = p.readmit_lag_ms = LAGWLC_LAG_MAX_MS;
+		tap_ok(lagwlc_derive_state(true, LAGWLC_LAG_MAX_MS, false, &lagging, &p) ==
+		       LAGWLC_STATE_OK, "max_lag_ms at the clamp: the largest lag is ok");
+	}
+	{
+		struct lagwlc_rule_params open = defaults, closed = defaults;
+		u32 lag = 1234;
+
+		closed.stale_closed = true;
+		bad = lagwlc_class_of(LAGWLC_STATE_OK, &lag, &open) != LAGWLC_CLASS_NORMAL || lag != 1234;
+		bad |= lagwlc_class_of(LAGWLC_STATE_LAGGING, &lag, &open) != LAGWLC_CLASS_LAGGING;
+		bad |= lagwlc_class_of(LAGWLC_STATE_DOWN, &lag, &open) != LAGWLC_CLASS_EXCLUDED;
+		bad |= lagwlc_class_of(LAGWLC_STATE_STALE, &lag, &closed) != LAGWLC_CLASS_EXCLUDED;
+		bad |= lagwlc_class_of(LAGWLC_STATE_STALE, &lag, &open) != LAGWLC_CLASS_NORMAL || lag != 0;
+		lag = 99;
+		bad |= lagwlc_class_of(LAGWLC_STATE_NONE, &lag, &closed) != LAGWLC_CLASS_NORMAL || lag != 0;
+		bad |= lagwlc_class_of(200, &lag, &open) != LAGWLC_CLASS_EXCLUDED;
+		tap_ok(!bad, "classes: ok, lagging, down, stale open/closed, no entry, unknown");
+	}
+
+	tap_ok(lagwlc_factor(0, 0) == 1 && lagwlc_factor(LAGWLC_LAG_MAX_MS, 0) == 1 &&
+	       lagwlc_factor(UINT32_MAX, UINT32_MAX) == 2ULL * UINT32_MAX,
+	       "factor: 1 without penalty, penalty + lag without overflow");
+
+	{
+		/* equal cost: lower lag wins; equal lag: neither (first wins) */
+		struct lagwlc_cand a = { { 10, 1, 1000 }, 0 }, b = { { 10, 1, 1000 }, 5 };
+
+		tap_ok(lagwlc_better(&a, &b) && !lagwlc_better(&b, &a) &&
+		       !lagwlc_better(&a, &a), "ties go to the lower lag, then to list order");
+	}
+	{
+		struct lagwlc_cand a = { { 1000, 1, 1 }, 100 }, b = { { 0, 1, 1 }, 200 };
+
+		tap_ok(lagwlc_less_lagged(&a, &b) && !lagwlc_less_lagged(&b, &a),
+		       "all lagging: less lag beats less load");
+	}
+
+	/* no lag anywhere (no entry, or ok with lag 0): exactly wlc */
+	bad = 0;
+	for (i = 0; i < 200000; i++) {
+		struct dest d[6];
+		int n = 1 + rnd() % 6, j;
+
+		for (j = 0; j < n; j++) {
+			d[j].overhead = rnd() % 4 ? rnd() % 2000 : rnd() % 0x80000000ULL;
+			d[j].weight = rnd() % 5 ? rnd() % 4 : rnd() % 0x80000000ULL;
+			d[j].lag = 0;
+			d[j].state = rnd() % 2 ? LAGWLC_STATE_NONE : LAGWLC_STATE_OK;
+		}
+		bad += choose(d, n, &defaults, false) != wlc(d, n);
+	}
+	tap_ok(!bad, "with every lag 0, 200000 random services choose as wlc (%d differ)", bad);
+
+	/* lagging ones are never chosen while a normal candidate exists */
+	bad = 0;
+	for (i = 0; i < 200000; i++) {
+		struct dest d[6];
+		int n = 2 + rnd() % 5, j, c, normal = 0;
+
+		for (j = 0; j < n; j++) {
+			d[j].overhead = rnd() % 5000;
+			d[j].weight = 1 + rnd() % 3;
+			d[j].lag = rnd() % 20000;
+			d[j].state = 1 + rnd() % 4;
+			normal |= d[j].state == LAGWLC_STATE_OK || d[j].state == LAGWLC_STATE_STALE;
+		}
+		c = choose(d, n, &defaults, false);
+		if (normal)
+			bad += c < 0 || d[c].state == LAGWLC_STATE_LAGGING ||
+			       d[c].state == LAGWLC_STATE_DOWN;
+		else
+			bad += choose(d, n, &defaults, true) != -1;
+	}
+	tap_ok(!bad, "lagging only as a last resort, none under reject, never down (%d wrong)", bad);
+
+	{
+		/* penalty: same load, more lag costs more; doubling lag+P doubles cost */
+		struct dest d[3] = {
+			{ 3000, 1, 2000, LAGWLC_STATE_OK },	/* 3000 * 3000 */
+			{ 4000, 1, 1000, LAGWLC_STATE_OK },	/* 4000 * 2000 */
+			{ 8500, 1, 0, LAGWLC_STATE_OK },	/* 8500 * 1000 */
+		};
+
+		tap_ok(choose(d, 3, &defaults, false) == 1,
+		       "penalty: cost = overhead * (1000 + lag) picks the cheapest");
+	}
+	{
+		struct dest d[2] = {
+			{ 0x7fffffff, 0x7fffffff, LAGWLC_LAG_MAX_MS, LAGWLC_STATE_OK },
+			{ 0x7ffffffe, 0x7fffffff, LAGWLC_LAG_MAX_MS, LAGWLC_STATE_OK },
+		};
+		struct lagwlc_rule_params p = defaults;
+
+		p.lag_penalty_ms = LAGWLC_LAG_MAX_MS;
+		tap_ok(choose(d, 2, &p, false) == 1,
+		       "extremes: INT_MAX load and weight, clamp lag and penalty, still exact");
+	}
+	return tap_done();
+}
