@@ -143,9 +143,12 @@ static void lagwlc_derive_all(struct lagwlc_net *ln, u8 reason)
 			armed = true;
 		}
 	}
+	/* a pending run may be for a deadline that a tunable moved */
 	if (armed)
 		mod_delayed_work(system_wq, &ln->stale_work,
 				 time_after(next, jiffies) ? next - jiffies : 0);
+	else
+		cancel_delayed_work(&ln->stale_work);
 }
 
 static void lagwlc_stale_work(struct work_struct *work)
