@@ -46,6 +46,11 @@ static bool lagwlc_key_match(const struct lagwlc_key *key, u16 af,
 	return key->addr.ip == addr->ip;
 }
 
+bool lagwlc_key_equal(const struct lagwlc_key *a, const struct lagwlc_key *b)
+{
+	return lagwlc_key_match(a, b->af, &b->addr, b->port);
+}
+
 static u64 lagwlc_view(enum lagwlc_class class, u32 lag_ms)
 {
 	return (u64)class << 32 | lag_ms;
@@ -175,8 +180,9 @@ static void lagwlc_apply(struct lagwlc_net *ln, struct lagwlc_replica *r,
 }
 
 /*
- * Apply @n reports from netlink socket @portid, all or nothing: every new
- * entry is allocated and the table's bound checked before anything changes.
+ * Apply @n reports (distinct replicas) owned by netlink socket @portid (0:
+ * none), all or nothing: every new entry is allocated and the table's bound
+ * checked before anything changes.
  */
 int lagwlc_replica_set(struct lagwlc_net *ln, const struct lagwlc_report *reps,
 		       unsigned int n, u32 portid, struct netlink_ext_ack *extack)
@@ -187,7 +193,7 @@ int lagwlc_replica_set(struct lagwlc_net *ln, const struct lagwlc_report *reps,
 	} *slot;
 	u32 max_entries = lagwlc_param_max_entries();
 	struct lagwlc_rule_params p;
-	unsigned int i, j, n_new = 0;
+	unsigned int i, n_new = 0;
 	int err = 0;
 	u32 stale_ms;
 
@@ -195,18 +201,11 @@ int lagwlc_replica_set(struct lagwlc_net *ln, const struct lagwlc_report *reps,
 	if (!slot)
 		return -ENOMEM;
 
+	/* the caller made sure no replica comes twice */
 	mutex_lock(&ln->lock);
 	for (i = 0; i < n; i++) {
-		const struct lagwlc_key *key = &reps[i].key;
-		struct lagwlc_replica *r = lagwlc_replica_find(ln, key);
+		struct lagwlc_replica *r = lagwlc_replica_find(ln, &reps[i].key);
 
-		/* the same new replica twice in one message: one entry */
-		for (j = 0; !r && j < i; j++) {
-			if (slot[j].fresh &&
-			    lagwlc_key_match(&slot[j].r->key, key->af,
-					     &key->addr, key->port))
-				r = slot[j].r;
-		}
 		if (!r) {
 			if (ln->count + n_new >= max_entries) {
 				NL_SET_ERR_MSG_ATTR(extack, reps[i].nest,
@@ -219,7 +218,7 @@ int lagwlc_replica_set(struct lagwlc_net *ln, const struct lagwlc_report *reps,
 				err = -ENOMEM;
 				goto err_free_new;
 			}
-			r->key = *key;
+			r->key = reps[i].key;
 			r->state = LAGWLC_STATE_NONE;
 			slot[i].fresh = true;
 			n_new++;

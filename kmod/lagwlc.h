@@ -80,6 +80,7 @@ void lagwlc_table_exit(void);
 struct lagwlc_net *lagwlc_net(struct net *net);
 u64 lagwlc_view_lookup(struct lagwlc_net *ln, u16 af,
 		       const union nf_inet_addr *addr, __be16 port);
+bool lagwlc_key_equal(const struct lagwlc_key *a, const struct lagwlc_key *b);
 struct lagwlc_replica *lagwlc_replica_find(struct lagwlc_net *ln,
 					   const struct lagwlc_key *key);
 int lagwlc_replica_set(struct lagwlc_net *ln, const struct lagwlc_report *reps,

@@ -50,8 +50,14 @@ static const struct nla_policy lagwlc_key_req_policy[LAGWLC_A_MAX + 1] = {
 };
 
 static const struct nla_policy lagwlc_no_attr_policy[LAGWLC_A_MAX + 1] = {
-	[LAGWLC_A_REPLICA] = { .type = NLA_REJECT },
-	[LAGWLC_A_SOCKET_OWNER] = { .type = NLA_REJECT },
+	[LAGWLC_A_REPLICA] = {
+		.type = NLA_REJECT,
+		.reject_message = "flush takes no attribute",
+	},
+	[LAGWLC_A_SOCKET_OWNER] = {
+		.type = NLA_REJECT,
+		.reject_message = "flush takes no attribute",
+	},
 };
 
 static struct genl_family lagwlc_genl_family;
@@ -121,8 +127,10 @@ static int lagwlc_parse_key_req(struct genl_info *info, struct lagwlc_key *key)
 	struct nlattr *tb[LAGWLC_R_MAX + 1];
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, LAGWLC_A_REPLICA))
+	if (GENL_REQ_ATTR_CHECK(info, LAGWLC_A_REPLICA)) {
+		NL_SET_ERR_MSG(info->extack, "LAGWLC_A_REPLICA missing: the replica to act on");
 		return -EINVAL;
+	}
 	err = nla_parse_nested(tb, LAGWLC_R_MAX, nest, lagwlc_key_policy,
 			       info->extack);
 	if (err)
@@ -167,7 +175,7 @@ static int lagwlc_nl_set(struct sk_buff *skb, struct genl_info *info)
 	struct lagwlc_net *ln = lagwlc_net(genl_info_net(info));
 	struct lagwlc_report *reps;
 	const struct nlattr *nest;
-	unsigned int n = 0;
+	unsigned int i, n = 0;
 	int rem, err = 0;
 
 	nlmsg_for_each_attr(nest, info->nlhdr, GENL_HDRLEN, rem) {
@@ -191,9 +199,19 @@ static int lagwlc_nl_set(struct sk_buff *skb, struct genl_info *info)
 	nlmsg_for_each_attr(nest, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(nest) != LAGWLC_A_REPLICA)
 			continue;
-		err = lagwlc_parse_report(nest, &reps[n++], info->extack);
+		err = lagwlc_parse_report(nest, &reps[n], info->extack);
 		if (err)
 			goto out_free_reps;
+		/* one message, one report per replica: no order to guess */
+		for (i = 0; i < n; i++) {
+			if (lagwlc_key_equal(&reps[i].key, &reps[n].key)) {
+				NL_SET_ERR_MSG_ATTR(info->extack, nest,
+						    "replica given twice in one message");
+				err = -EINVAL;
+				goto out_free_reps;
+			}
+		}
+		n++;
 	}
 	/* portid 0: owned by no socket, only stale_ms makes it stale */
 	err = lagwlc_replica_set(ln, reps, n,

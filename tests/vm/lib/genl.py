@@ -8,6 +8,7 @@ decoded. This speaks the wire format directly (no libraries), so every byte
 of a request is the test's choice.
 
 As a library:  sock = Genl("lagwlc"); err, msg, miss = sock.request(cmd, attrs)
+               sock.subscribe(); events = sock.events(count, timeout)
 As a command:  genl.py set ADDR:PORT LAG_MS [down]   (IPv4 only; for tests)
                genl.py dump
 """
@@ -15,6 +16,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 NETLINK_GENERIC = 16
 SOL_NETLINK = 270
@@ -153,9 +155,10 @@ class Genl:
         """Send; return (errno or 0, [genl payloads], extack dict)."""
         flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_DUMP if dump else 0)
         self.send(cmd, payload, flags, version=version, raw=raw)
-        msgs, info = [], {"intr": False}
+        msgs, info = [], {"intr": False, "recvs": 0}
         while True:
             data = self.sock.recv(1 << 20)
+            info["recvs"] += 1
             while data:
                 mlen, mtype, mflags, seq, _ = struct.unpack_from("=IHHII", data)
                 body = data[16:mlen]
@@ -192,6 +195,34 @@ class Genl:
 
     def subscribe(self, group="events"):
         self.sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, self.groups[group])
+
+    def events(self, count=None, timeout=1.0):
+        """LAGWLC_CMD_STATE_CHANGE events received (after subscribe()), each
+        decoded as by decode_replica(): until count of them have come (all
+        that are queued with count None), and never longer than timeout s.
+        """
+        got = []
+        deadline = time.monotonic() + timeout
+        while count is None or len(got) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(1 << 20)
+            except socket.timeout:
+                break
+            finally:
+                self.sock.settimeout(None)
+            while len(data) >= 20:
+                mlen, mtype = struct.unpack_from("=IH", data)
+                if mtype == self.family_id and data[16] == CMD_STATE_CHANGE:
+                    got.append(decode_replica(parse_attrs(data[20:mlen])[A_REPLICA]))
+                data = data[(mlen + 3) & ~3:]
+        return got
+
+    def close(self):
+        self.sock.close()
 
 
 def main():
