@@ -16,9 +16,6 @@
 
 #include "lagwlc_rule.h"
 
-/* At most this many replicas in one LAGWLC_CMD_REPLICA_SET message. */
-#define LAGWLC_SET_MAX		256
-
 #define LAGWLC_HASH_BITS	10
 
 /* A replica is its real server's address family, address and port. */

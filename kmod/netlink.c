@@ -188,7 +188,7 @@ static int lagwlc_nl_set(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	if (n > LAGWLC_SET_MAX) {
-		NL_SET_ERR_MSG(info->extack, "too many replicas in one message (at most 256)");
+		NL_SET_ERR_MSG(info->extack, "too many replicas in one message");
 		return -E2BIG;
 	}
 

@@ -19,6 +19,9 @@
 /* Reported lags above this are stored as this (7 days, in ms). */
 #define LAGWLC_LAG_MAX_MS	604800000U
 
+/* At most this many replicas in one LAGWLC_CMD_REPLICA_SET message. */
+#define LAGWLC_SET_MAX		256
+
 enum lagwlc_cmd {
 	LAGWLC_CMD_UNSPEC,
 	/* Report lag and health of one or more replicas (LAGWLC_A_REPLICA,

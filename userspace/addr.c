@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Replica endpoints: parse and format ADDR:PORT and [ADDR]:PORT. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+
+int ep_parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (!*s)
+		return -1;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > 65535)
+			return -1;
+	}
+	if (v == 0)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int ep_parse(const char *s, struct endpoint *ep, char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *h, *colon, *portstr;
+	size_t hlen;
+	bool v6 = false;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!*s) {
+		snprintf(err, errlen, "empty address: use ADDR:PORT, or [ADDR]:PORT for IPv6");
+		return -1;
+	}
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close) {
+			snprintf(err, errlen, "\"%s\": missing ']' (use [ADDR]:PORT)", s);
+			return -1;
+		}
+		if (close[1] != ':') {
+			snprintf(err, errlen,
+				 "\"%s\": missing :PORT after ']' (use [ADDR]:PORT)", s);
+			return -1;
+		}
+		h = s + 1;
+		hlen = (size_t)(close - h);
+		portstr = close + 2;
+		v6 = true;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon) {
+			snprintf(err, errlen,
+				 "\"%s\": missing :PORT (use ADDR:PORT, or [ADDR]:PORT for IPv6)", s);
+			return -1;
+		}
+		if (strchr(s, ':') != colon) {
+			snprintf(err, errlen,
+				 "\"%s\": IPv6 addresses go in brackets: [ADDR]:PORT", s);
+			return -1;
+		}
+		h = s;
+		hlen = (size_t)(colon - s);
+		portstr = colon + 1;
+	}
+	if (hlen == 0 || hlen >= sizeof(host)) {
+		snprintf(err, errlen, "\"%s\": not an %s address", s, v6 ? "IPv6" : "IPv4");
+		return -1;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (v6) {
+		if (inet_pton(AF_INET6, host, &ep->addr.v6) != 1) {
+			snprintf(err, errlen, "\"%s\": \"%s\" is not an IPv6 address", s, host);
+			return -1;
+		}
+		ep->family = AF_INET6;
+	} else {
+		if (inet_pton(AF_INET, host, &ep->addr.v4) != 1) {
+			snprintf(err, errlen,
+				 "\"%s\": \"%s\" is not an IPv4 address (names are not resolved)",
+				 s, host);
+			return -1;
+		}
+		ep->family = AF_INET;
+	}
+	if (ep_parse_port(portstr, &ep->port) < 0) {
+		snprintf(err, errlen, "\"%s\": port \"%s\" is not a number in 1..65535",
+			 s, portstr);
+		memset(ep, 0, sizeof(*ep));
+		return -1;
+	}
+	return 0;
+}
+
+const char *ep_format_addr(const struct endpoint *ep, char *buf, size_t len)
+{
+	if ((ep->family != AF_INET && ep->family != AF_INET6) ||
+	    !inet_ntop(ep->family, ep->addr.raw, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *ep_format(const struct endpoint *ep, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	ep_format_addr(ep, a, sizeof(a));
+	if (ep->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, ep->port);
+	else
+		snprintf(buf, len, "%s:%u", a, ep->port);
+	return buf;
+}
+
+void ep_set(struct endpoint *ep, int family, const void *addr, uint16_t port)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->family = family;
+	memcpy(ep->addr.raw, addr, family == AF_INET6 ? 16 : 4);
+	ep->port = port;
+}
+
+int ep_cmp(const struct endpoint *a, const struct endpoint *b)
+{
+	int r;
+
+	if (a->family != b->family)
+		return a->family == AF_INET ? -1 : b->family == AF_INET ? 1 :
+		       (a->family < b->family ? -1 : 1);
+	r = memcmp(a->addr.raw, b->addr.raw, a->family == AF_INET6 ? 16 : 4);
+	if (r)
+		return r < 0 ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * IPVS services and their destinations, read over IPVS's own generic
+ * netlink family "IPVS" (as ipvsadm -Ln does).
+ */
+#ifndef LAGWLCCTL_IPVS_H
+#define LAGWLCCTL_IPVS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/ip_vs.h>
+
+#include "addr.h"
+#include "nl.h"
+
+struct ipvs_dest {
+	struct endpoint ep;
+	uint32_t fwd;		/* IP_VS_CONN_F_* forwarding method */
+	uint32_t weight;
+	uint32_t active;
+	uint32_t inactive;
+};
+
+struct ipvs_service {
+	int af;
+	uint16_t protocol;	/* IPPROTO_*, 0 for a firewall-mark service */
+	struct endpoint vip;	/* address and port, unless fwmark */
+	uint32_t fwmark;
+	char sched[IP_VS_SCHEDNAME_MAXLEN + 1];
+	struct ipvs_dest *dests;
+	size_t ndests;
+};
+
+struct ipvs_table {
+	struct ipvs_service *svcs;
+	size_t nsvcs;
+};
+
+enum ipvs_status {
+	IPVS_READ,		/* the table is filled */
+	IPVS_ABSENT,		/* no "IPVS" family: ip_vs is not loaded */
+	IPVS_DENIED,		/* reading IPVS needs CAP_NET_ADMIN */
+	IPVS_FAILED,		/* reported on stderr */
+};
+
+/*
+ * Read the services of c's network namespace, sorted, and the destinations
+ * (in IPVS's order) of those whose scheduler is sched.
+ */
+enum ipvs_status ipvs_read(struct lnl *c, const char *sched, struct ipvs_table *t);
+void ipvs_free(struct ipvs_table *t);
+
+/* "Route", "Masq", "Tunnel", "Local", "Bypass" (lower: "route"...). */
+const char *ipvs_fwd_name(uint32_t fwd, bool lower);
+/* "TCP", "UDP", "SCTP", "FWM" for 0, else the number into buf. */
+const char *ipvs_proto_name(uint16_t proto, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lagwlc's values in words: lag durations, health, states, reasons. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/lagwlc.h>
+
+#include "values.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+int lag_parse_ms(const char *s, uint32_t *ms, char *err, size_t errlen)
+{
+	unsigned long long v = 0, mult = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v > UINT32_MAX)
+			goto big;
+	}
+	if (!strcmp(p, "s"))
+		mult = 1000;
+	else if (*p && strcmp(p, "ms"))
+		goto bad;
+	v *= mult;
+	if (v > UINT32_MAX)
+		goto big;
+	*ms = (uint32_t)v;
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "lag \"%s\": expected a whole number of milliseconds, e.g. 250, 250ms or 30s", s);
+	return -1;
+big:
+	snprintf(err, errlen, "lag \"%s\": too large (at most %u ms)", s, UINT32_MAX);
+	return -1;
+}
+
+int health_parse(const char *s)
+{
+	if (!strcmp(s, "up"))
+		return LAGWLC_HEALTH_UP;
+	if (!strcmp(s, "down"))
+		return LAGWLC_HEALTH_DOWN;
+	return 0;
+}
+
+static const char *lookup(const char *const *tbl, size_t n, unsigned int v,
+			  char *buf, size_t len, const char *unknown)
+{
+	if (v < n && tbl[v])
+		return tbl[v];
+	snprintf(buf, len, "%s(%u)", unknown, v);
+	return buf;
+}
+
+static const char *const health_names[] = {
+	[LAGWLC_HEALTH_UP]	= "up",
+	[LAGWLC_HEALTH_DOWN]	= "down",
+};
+
+static const char *const state_names[] = {
+	[LAGWLC_STATE_NONE]	= "none",
+	[LAGWLC_STATE_OK]	= "ok",
+	[LAGWLC_STATE_LAGGING]	= "lagging",
+	[LAGWLC_STATE_DOWN]	= "down",
+	[LAGWLC_STATE_STALE]	= "stale",
+};
+
+static const char *const reason_names[] = {
+	[LAGWLC_REASON_UNSPEC]	= "unspec",
+	[LAGWLC_REASON_REPORT]	= "report",
+	[LAGWLC_REASON_TUNABLE]	= "tunable",
+	[LAGWLC_REASON_TIMEOUT]	= "timeout",
+	[LAGWLC_REASON_RELEASE]	= "release",
+	[LAGWLC_REASON_DELETE]	= "delete",
+	[LAGWLC_REASON_FLUSH]	= "flush",
+};
+
+static const char *const attr_names[] = {
+	[LAGWLC_A_REPLICA]	= "LAGWLC_A_REPLICA",
+	[LAGWLC_A_SOCKET_OWNER]	= "LAGWLC_A_SOCKET_OWNER",
+};
+
+static const char *const replica_attr_names[] = {
+	[LAGWLC_R_ADDR4]	= "LAGWLC_R_ADDR4",
+	[LAGWLC_R_ADDR6]	= "LAGWLC_R_ADDR6",
+	[LAGWLC_R_PORT]		= "LAGWLC_R_PORT",
+	[LAGWLC_R_LAG_MS]	= "LAGWLC_R_LAG_MS",
+	[LAGWLC_R_HEALTH]	= "LAGWLC_R_HEALTH",
+	[LAGWLC_R_STATE]	= "LAGWLC_R_STATE",
+	[LAGWLC_R_OLD_STATE]	= "LAGWLC_R_OLD_STATE",
+	[LAGWLC_R_REASON]	= "LAGWLC_R_REASON",
+	[LAGWLC_R_AGE_MS]	= "LAGWLC_R_AGE_MS",
+};
+
+const char *health_name(unsigned int v, char *buf, size_t len)
+{
+	return lookup(health_names, ARRAY_SIZE(health_names), v, buf, len, "unknown");
+}
+
+const char *state_name(unsigned int v, char *buf, size_t len)
+{
+	return lookup(state_names, ARRAY_SIZE(state_names), v, buf, len, "unknown");
+}
+
+const char *reason_name(unsigned int v, char *buf, size_t len)
+{
+	return lookup(reason_names, ARRAY_SIZE(reason_names), v, buf, len, "unknown");
+}
+
+const char *attr_name(unsigned int type, char *buf, size_t len)
+{
+	return lookup(attr_names, ARRAY_SIZE(attr_names), type, buf, len, "attribute");
+}
+
+const char *replica_attr_name(unsigned int type, char *buf, size_t len)
+{
+	return lookup(replica_attr_names, ARRAY_SIZE(replica_attr_names), type, buf, len, "attribute");
+}

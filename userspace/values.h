@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lagwlc's values in words: lag durations from the command line, and the
+ * names of health, states, reasons and attributes. Pure code, no netlink.
+ */
+#ifndef LAGWLCCTL_VALUES_H
+#define LAGWLCCTL_VALUES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room for any name below, "unknown(255)" included. */
+#define NAME_STRLEN 24
+
+/*
+ * Parse a lag: milliseconds, with an optional unit "ms" or "s" ("250",
+ * "250ms", "30s"). Returns 0, or -1 with a reason in err.
+ */
+int lag_parse_ms(const char *s, uint32_t *ms, char *err, size_t errlen);
+
+/* "up" -> LAGWLC_HEALTH_UP, "down" -> LAGWLC_HEALTH_DOWN, else 0. */
+int health_parse(const char *s);
+
+/*
+ * Names: the table's word, or "unknown(N)" written into buf for a value
+ * this lagwlcctl does not know (a newer module).
+ */
+const char *health_name(unsigned int v, char *buf, size_t len);
+const char *state_name(unsigned int v, char *buf, size_t len);
+const char *reason_name(unsigned int v, char *buf, size_t len);
+
+/* UAPI names of attributes, for error messages: "LAGWLC_R_LAG_MS". */
+const char *attr_name(unsigned int type, char *buf, size_t len);
+const char *replica_attr_name(unsigned int type, char *buf, size_t len);
+
+#endif
