@@ -102,16 +102,13 @@ static int __init lagwlc_init(void)
 	err = lagwlc_table_init();
 	if (err)
 		return err;
-	err = lagwlc_genl_init();
-	if (err)
-		goto err_table;
 	err = register_ip_vs_scheduler(&lagwlc_scheduler);
 	if (err)
-		goto err_genl;
+		goto err_table;
+	/* deferred: see lagwlc_genl_register() */
+	lagwlc_genl_init();
 	return 0;
 
-err_genl:
-	lagwlc_genl_exit();
 err_table:
 	lagwlc_table_exit();
 	return err;
@@ -119,10 +116,10 @@ err_table:
 
 static void __exit lagwlc_exit(void)
 {
+	lagwlc_genl_exit();
 	unregister_ip_vs_scheduler(&lagwlc_scheduler);
 	/* packets may still be walking lagwlc_schedule() */
 	synchronize_rcu();
-	lagwlc_genl_exit();
 	lagwlc_table_exit();
 }
 

@@ -89,7 +89,7 @@ u32 lagwlc_replica_age_ms(const struct lagwlc_replica *r);
 void lagwlc_rederive_all(void);
 
 /* netlink.c */
-int lagwlc_genl_init(void);
+void lagwlc_genl_init(void);
 void lagwlc_genl_exit(void);
 void lagwlc_notify(struct lagwlc_net *ln, const struct lagwlc_replica *r,
 		   u8 old_state, u8 reason);

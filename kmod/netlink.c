@@ -22,7 +22,7 @@ static const struct genl_multicast_group lagwlc_mcgrps[] = {
 	[LAGWLC_NLGRP_EVENTS] = { .name = LAGWLC_MCGRP_EVENTS },
 };
 
-/* Notifications may be attempted before the family is up or after it is down. */
+/* Set once the family is registered: notifications need it. */
 static bool lagwlc_genl_up;
 
 static const struct nla_policy lagwlc_key_policy[LAGWLC_R_MAX + 1] = {
@@ -392,7 +392,8 @@ static const struct genl_ops lagwlc_genl_ops[] = {
 	},
 };
 
-static struct genl_family lagwlc_genl_family __ro_after_init = {
+/* not __ro_after_init: registered after init, see lagwlc_genl_register() */
+static struct genl_family lagwlc_genl_family = {
 	.name = LAGWLC_GENL_NAME,
 	.version = LAGWLC_GENL_VERSION,
 	.maxattr = LAGWLC_A_MAX,
@@ -405,19 +406,39 @@ static struct genl_family lagwlc_genl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(lagwlc_mcgrps),
 };
 
-int lagwlc_genl_init(void)
+/*
+ * The family is registered from a work item, not from module init.
+ * "ipvsadm -A ... -s lagwlc" loads this module through request_module()
+ * from inside IPVS's own generic netlink handler, which holds genetlink's
+ * cb_lock for reading until modprobe returns; genl_register_family() takes
+ * it for writing, so registering from init would deadlock that autoload.
+ * The family appears a moment after init; user space retries its lookup
+ * while /sys/module/ip_vs_lagwlc exists but the family does not yet.
+ */
+static void lagwlc_genl_register(struct work_struct *work)
 {
-	int err;
+	int err = genl_register_family(&lagwlc_genl_family);
 
-	err = genl_register_family(&lagwlc_genl_family);
-	if (err)
-		return err;
+	if (err) {
+		pr_err("cannot register generic netlink family %s: %d\n",
+		       LAGWLC_GENL_NAME, err);
+		return;
+	}
 	WRITE_ONCE(lagwlc_genl_up, true);
-	return 0;
+}
+
+static DECLARE_WORK(lagwlc_genl_work, lagwlc_genl_register);
+
+void lagwlc_genl_init(void)
+{
+	schedule_work(&lagwlc_genl_work);
 }
 
 void lagwlc_genl_exit(void)
 {
+	cancel_work_sync(&lagwlc_genl_work);
+	if (!READ_ONCE(lagwlc_genl_up))
+		return;
 	WRITE_ONCE(lagwlc_genl_up, false);
 	genl_unregister_family(&lagwlc_genl_family);
 }

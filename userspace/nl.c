@@ -5,9 +5,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 #include <netlink/attr.h>
 #include <netlink/genl/ctrl.h>
@@ -23,20 +27,35 @@
 #define SOL_NETLINK 270
 #endif
 
-int lnl_open(struct lnl *c)
+void (*lnl_log_hook)(bool warning, const char *line);
+
+void lnl_log(bool warning, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (lnl_log_hook)
+		lnl_log_hook(warning, line);
+	else
+		fprintf(stderr, "lagwlcctl: %s%s\n", warning ? "warning: " : "", line);
+}
+
+int lnl_connect(struct lnl *c)
 {
 	int one = 1, r;
 
 	c->family = 0;
 	c->sk = nl_socket_alloc();
 	if (!c->sk) {
-		fprintf(stderr, "lagwlcctl: out of memory\n");
+		lnl_log(false, "out of memory");
 		return 1;
 	}
 	r = genl_connect(c->sk);
 	if (r < 0) {
-		fprintf(stderr, "lagwlcctl: cannot open a generic netlink socket: %s\n",
-			nl_geterror(r));
+		lnl_log(false, "cannot open a generic netlink socket: %s", nl_geterror(r));
 		return 1;
 	}
 	/* The kernel's reasons for a rejection; kernels before 4.12 have none. */
@@ -45,14 +64,37 @@ int lnl_open(struct lnl *c)
 	setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	/* Dump messages can exceed a page: size each read by peeking. */
 	nl_socket_enable_msg_peek(c->sk);
+	return 0;
+}
 
+/* Is ip_vs_lagwlc loaded (its family may not be registered yet)? */
+static bool module_present(void)
+{
+	return access("/sys/module/ip_vs_lagwlc/initstate", F_OK) == 0;
+}
+
+int lnl_open(struct lnl *c)
+{
+	int r;
+
+	if (lnl_connect(c))
+		return 1;
 	r = genl_ctrl_resolve(c->sk, LAGWLC_GENL_NAME);
+	/*
+	 * The module registers its family a moment after it loads (from a
+	 * work item: see kmod/netlink.c); give a module just loaded, by this
+	 * lookup or by ipvsadm, up to 2 s.
+	 */
+	for (int i = 0; r == -NLE_OBJ_NOTFOUND && i < 40 && module_present(); i++) {
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
+		r = genl_ctrl_resolve(c->sk, LAGWLC_GENL_NAME);
+	}
 	if (r == -NLE_OBJ_NOTFOUND) {
-		fprintf(stderr, "lagwlcctl: the lagwlc module is not loaded (modprobe ip_vs_lagwlc)\n");
+		lnl_log(false, "the lagwlc module is not loaded (modprobe ip_vs_lagwlc)");
 		return 1;
 	}
 	if (r < 0) {
-		fprintf(stderr, "lagwlcctl: cannot resolve the generic netlink family %s: %s\n",
+		lnl_log(false, "cannot resolve the generic netlink family %s: %s",
 			LAGWLC_GENL_NAME, nl_geterror(r));
 		return 1;
 	}
@@ -187,9 +229,8 @@ static int on_ack(struct nl_msg *msg, void *arg)
 
 	ext_ack(t, nlmsg_hdr(msg), sizeof(struct nlmsgerr));
 	if (t->err->msg[0])
-		fprintf(stderr, "lagwlcctl: warning: %s%s%s%s\n", t->err->msg,
-			t->err->where[0] ? " (" : "", t->err->where,
-			t->err->where[0] ? ")" : "");
+		lnl_log(true, "%s%s%s%s", t->err->msg, t->err->where[0] ? " (" : "",
+			t->err->where, t->err->where[0] ? ")" : "");
 	memset(t->err, 0, sizeof(*t->err));
 	t->done = true;
 	return NL_STOP;
@@ -261,21 +302,22 @@ int lnl_transact(struct lnl *c, struct nl_msg *req, lnl_msg_fn fn, void *arg,
 
 int lnl_report(const char *op, int ret, const struct lnl_err *err, bool changes)
 {
+	char what[512] = "";
+
 	if (ret == EPERM && changes) {
-		fprintf(stderr, "lagwlcctl: permission denied: changing replica state needs CAP_NET_ADMIN\n");
+		lnl_log(false, "permission denied: changing replica state needs CAP_NET_ADMIN");
 	} else if (ret > 0) {
-		fprintf(stderr, "lagwlcctl: %s: ", op);
 		if (err && err->msg[0])
-			fprintf(stderr, "%s%s%s%s: ", err->msg, err->where[0] ? " (" : "",
-				err->where, err->where[0] ? ")" : "");
+			snprintf(what, sizeof(what), "%s%s%s%s: ", err->msg,
+				 err->where[0] ? " (" : "", err->where, err->where[0] ? ")" : "");
 		else if (err && err->where[0])
-			fprintf(stderr, "%s: ", err->where);
-		fprintf(stderr, "%s\n", strerror(ret));
+			snprintf(what, sizeof(what), "%s: ", err->where);
+		lnl_log(false, "%s: %s%s", op, what, strerror(ret));
 	} else if (ret == -NLE_DUMP_INTR) {
-		fprintf(stderr, "lagwlcctl: %s: the dump was interrupted by concurrent changes %d times; try again\n",
+		lnl_log(false, "%s: the dump was interrupted by concurrent changes %d times; try again",
 			op, LNL_DUMP_TRIES);
 	} else {
-		fprintf(stderr, "lagwlcctl: %s: %s\n", op, nl_geterror(ret));
+		lnl_log(false, "%s: %s", op, nl_geterror(ret));
 	}
 	return 1;
 }

@@ -6,7 +6,8 @@
 # /lib/modules/KVER/updates/dkms); the guest shares the host's root, so its
 # modprobe finds it there. In the guest nothing loads the module by hand:
 # ipvsadm asks for scheduler "lagwlc", IPVS calls request_module("ip_vs_lagwlc")
-# and the kernel's modprobe loads it.
+# and the kernel's modprobe loads it. Unloaded again, it comes back when
+# lagwlcctl looks its generic netlink family up.
 #
 #   host:  make dkms-install KVER=<lab kernel>   (removed again afterwards
 #          unless it was installed before the test)
@@ -29,7 +30,7 @@ if [ -z "${LAGWLC_VM:-}" ]; then
 		sed 's/^/# /' /tmp/lagwlc-dkms.log
 		exit 1
 	fi
-	"$LAB_TOP/tests/vm/run" --kernel "$kver" -- "$(realpath "$0")"
+	"$LAB_TOP/tests/vm/run" --kernel "$kver" --timeout 300 -- "$(realpath "$0")"
 	rc=$?
 	if [ "$had_dkms" = 0 ]; then
 		echo "# [host] make dkms-uninstall"
@@ -39,7 +40,7 @@ if [ -z "${LAGWLC_VM:-}" ]; then
 fi
 
 VS=$LAB_VIP:3306
-ktap_plan 5
+ktap_plan 6
 
 modinfo -n ip_vs_lagwlc | sed 's/^/# modinfo -n: /'
 modinfo -n ip_vs_lagwlc | grep -q "/lib/modules/$(uname -r)/updates/dkms/ip_vs_lagwlc.ko"
@@ -62,4 +63,12 @@ lsmod | grep -qw ip_vs_lagwlc && ipvsadm -Ln | grep -qE "^TCP +$VS +lagwlc"
 ktap_result $? "ip_vs_lagwlc was autoloaded and the service runs lagwlc"
 
 ipvsadm -C
+rmmod ip_vs_lagwlc
+# a generic netlink lookup of family "lagwlc" makes the kernel ask for
+# net-pf-16-proto-16-family-lagwlc: MODULE_ALIAS_GENL_FAMILY answers it
+out=$("$LAB_TOP/userspace/lagwlcctl" show 2>&1)
+rc=$?
+diag "lagwlcctl show with the module unloaded: rc $rc"
+[ $rc -eq 0 ] && lsmod | grep -qw ip_vs_lagwlc
+ktap_result $? "a lookup of the lagwlc netlink family autoloads the module (lagwlcctl show)"
 ktap_exit

@@ -12,6 +12,7 @@ As a library:  sock = Genl("lagwlc"); err, msg, miss = sock.request(cmd, attrs)
 As a command:  genl.py set ADDR:PORT LAG_MS [down]   (IPv4 only; for tests)
                genl.py dump
 """
+import errno
 import os
 import socket
 import struct
@@ -130,9 +131,15 @@ class Genl:
         self.sock.bind((0, 0))
         self.seq = 1
         self.family_id = GENL_ID_CTRL
-        err, msgs, _ = self.request(CTRL_CMD_GETFAMILY,
-                                    nla(CTRL_ATTR_FAMILY_NAME, family.encode() + b"\0"),
-                                    version=1)
+        # the module registers its family a moment after it loads
+        # (kmod/netlink.c): wait up to 2 s while the module is there
+        for _ in range(40):
+            err, msgs, _ = self.request(CTRL_CMD_GETFAMILY,
+                                        nla(CTRL_ATTR_FAMILY_NAME, family.encode() + b"\0"),
+                                        version=1)
+            if err != -errno.ENOENT or not os.path.exists("/sys/module/ip_vs_lagwlc"):
+                break
+            time.sleep(0.05)
         if err:
             raise NetlinkError(f"family {family}: {os.strerror(-err)}")
         attrs = parse_attrs(msgs[0])
