@@ -8,6 +8,7 @@
 #   make demo             the lab demo in a VM
 #   make install          user space, and the module for KVER
 #   make dkms-install     register, build and install through DKMS for KVER
+#   make fuzz             fuzz lagwlcd's configuration parser (FUZZ_SECONDS, 20)
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -77,6 +78,13 @@ dkms-install: kdir-check
 dkms-uninstall:
 	-dkms remove lagwlc/$(VERSION) --all
 	rm -rf $(DKMS_SRC)
+
+# libFuzzer (clang) on the configuration parser, seeded with tests/unit/configs
+FUZZ_SECONDS ?= 20
+fuzz:
+	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+.PHONY: fuzz
 
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

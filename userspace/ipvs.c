@@ -35,6 +35,10 @@ static const struct nla_policy svc_policy[IPVS_SVC_ATTR_MAX + 1] = {
 	[IPVS_SVC_ATTR_PORT]		= { .type = NLA_U16 },
 	[IPVS_SVC_ATTR_FWMARK]		= { .type = NLA_U32 },
 	[IPVS_SVC_ATTR_SCHED_NAME]	= { .type = NLA_STRING },
+	[IPVS_SVC_ATTR_FLAGS]		= { .type = NLA_UNSPEC, .minlen = sizeof(struct ip_vs_flags) },
+	[IPVS_SVC_ATTR_TIMEOUT]		= { .type = NLA_U32 },
+	[IPVS_SVC_ATTR_NETMASK]		= { .type = NLA_U32 },
+	[IPVS_SVC_ATTR_PE_NAME]		= { .type = NLA_STRING },
 };
 
 static const struct nla_policy dest_policy[IPVS_DEST_ATTR_MAX + 1] = {
@@ -91,6 +95,12 @@ static int on_service(struct nl_msg *msg, void *arg)
 	}
 	if (s[IPVS_SVC_ATTR_SCHED_NAME])
 		nla_strlcpy(svc->sched, s[IPVS_SVC_ATTR_SCHED_NAME], sizeof(svc->sched));
+	if (s[IPVS_SVC_ATTR_FLAGS])
+		memcpy(&svc->flags, nla_data(s[IPVS_SVC_ATTR_FLAGS]), sizeof(svc->flags));
+	svc->timeout = get_u32(s[IPVS_SVC_ATTR_TIMEOUT]);
+	svc->netmask = get_u32(s[IPVS_SVC_ATTR_NETMASK]);
+	if (s[IPVS_SVC_ATTR_PE_NAME])
+		nla_strlcpy(svc->pe_name, s[IPVS_SVC_ATTR_PE_NAME], sizeof(svc->pe_name));
 	t->nsvcs++;
 	return 0;
 }
@@ -147,8 +157,11 @@ static int svc_cmp(const void *pa, const void *pb)
 	return ep_cmp(&a->vip, &b->vip);
 }
 
-/* The service's identity, for IPVS_CMD_GET_DEST. */
-static int put_service(struct nl_msg *msg, const struct ipvs_service *svc)
+/*
+ * The service's identity, for IPVS_CMD_GET_DEST; with sched, everything
+ * IPVS_CMD_SET_SERVICE requires, the rest as read.
+ */
+static int put_service(struct nl_msg *msg, const struct ipvs_service *svc, const char *sched)
 {
 	struct nlattr *nest = nla_nest_start(msg, IPVS_CMD_ATTR_SERVICE);
 	int r;
@@ -164,6 +177,20 @@ static int put_service(struct nl_msg *msg, const struct ipvs_service *svc)
 			r = nla_put(msg, IPVS_SVC_ATTR_ADDR, 16, svc->vip.addr.raw);
 		if (!r)
 			r = nla_put_u16(msg, IPVS_SVC_ATTR_PORT, htons(svc->vip.port));
+	}
+	if (!r && sched) {
+		struct ip_vs_flags flags = { .flags = svc->flags.flags, .mask = ~0U };
+
+		r = nla_put_string(msg, IPVS_SVC_ATTR_SCHED_NAME, sched);
+		if (!r)
+			r = nla_put(msg, IPVS_SVC_ATTR_FLAGS, sizeof(flags), &flags);
+		if (!r)
+			r = nla_put_u32(msg, IPVS_SVC_ATTR_TIMEOUT, svc->timeout);
+		if (!r)
+			r = nla_put_u32(msg, IPVS_SVC_ATTR_NETMASK, svc->netmask);
+		/* without it IPVS would drop the service's persistence engine */
+		if (!r && svc->pe_name[0])
+			r = nla_put_string(msg, IPVS_SVC_ATTR_PE_NAME, svc->pe_name);
 	}
 	if (r < 0)
 		return r;
@@ -188,7 +215,7 @@ static int dump(struct lnl *c, int family, uint8_t cmd, const struct ipvs_servic
 			ipvs_free(rd->t);
 			rd->cap = 0;
 		}
-		r = svc ? put_service(msg, svc) : 0;
+		r = svc ? put_service(msg, svc, NULL) : 0;
 		if (!r)
 			r = lnl_transact(c, msg, fn, rd, err);
 		nlmsg_free(msg);
@@ -210,7 +237,7 @@ enum ipvs_status ipvs_read(struct lnl *c, const char *sched, struct ipvs_table *
 	if (family == -NLE_OBJ_NOTFOUND)
 		return IPVS_ABSENT;
 	if (family < 0) {
-		fprintf(stderr, "lagwlcctl: cannot resolve the generic netlink family %s: %s\n",
+		lnl_log(false, "cannot resolve the generic netlink family %s: %s",
 			IPVS_GENL_NAME, nl_geterror(family));
 		return IPVS_FAILED;
 	}
@@ -241,6 +268,26 @@ enum ipvs_status ipvs_read(struct lnl *c, const char *sched, struct ipvs_table *
 		}
 	}
 	return IPVS_READ;
+}
+
+int ipvs_set_sched(struct lnl *c, const struct ipvs_service *svc, const char *sched,
+		   struct lnl_err *err)
+{
+	struct nl_msg *msg;
+	int family, r;
+
+	memset(err, 0, sizeof(*err));
+	family = lnl_resolve(c, IPVS_GENL_NAME);
+	if (family < 0)
+		return family;
+	msg = lnl_msg(family, IPVS_CMD_SET_SERVICE, IPVS_GENL_VERSION, 0, 0);
+	if (!msg)
+		return -NLE_NOMEM;
+	r = put_service(msg, svc, sched);
+	if (!r)
+		r = lnl_transact(c, msg, NULL, NULL, err);
+	nlmsg_free(msg);
+	return r;
 }
 
 void ipvs_free(struct ipvs_table *t)

@@ -27,6 +27,11 @@ struct ipvs_service {
 	struct endpoint vip;	/* address and port, unless fwmark */
 	uint32_t fwmark;
 	char sched[IP_VS_SCHEDNAME_MAXLEN + 1];
+	/* as read, so that ipvs_set_sched() can give them back unchanged */
+	struct ip_vs_flags flags;
+	uint32_t timeout;	/* persistence, seconds */
+	uint32_t netmask;	/* persistence netmask (IPv4) or prefix (IPv6) */
+	char pe_name[IP_VS_PENAME_MAXLEN + 1];	/* "" for none */
 	struct ipvs_dest *dests;
 	size_t ndests;
 };
@@ -49,6 +54,14 @@ enum ipvs_status {
  */
 enum ipvs_status ipvs_read(struct lnl *c, const char *sched, struct ipvs_table *t);
 void ipvs_free(struct ipvs_table *t);
+
+/*
+ * Switch svc (as read by ipvs_read) to scheduler sched with
+ * IPVS_CMD_SET_SERVICE, keeping its flags, timeout, netmask and persistence
+ * engine. 0, or lnl_transact's error with the kernel's extack in *err.
+ */
+int ipvs_set_sched(struct lnl *c, const struct ipvs_service *svc, const char *sched,
+		   struct lnl_err *err);
 
 /* "Route", "Masq", "Tunnel", "Local", "Bypass" (lower: "route"...). */
 const char *ipvs_fwd_name(uint32_t fwd, bool lower);

@@ -27,10 +27,27 @@ struct lnl_err {
 };
 
 /*
+ * Where the error and warning lines of nl.c and ipvs.c go: each is one line
+ * without program name or newline. NULL (the default) prints
+ * "lagwlcctl: LINE" on stderr; lagwlcd sends them to its log.
+ */
+extern void (*lnl_log_hook)(bool warning, const char *line);
+
+/* Emit one such line (printf format). */
+void lnl_log(bool warning, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
  * Connect a generic netlink socket and resolve the "lagwlc" family. On
  * failure prints the reason and returns the exit status (1); 0 on success.
  */
 int lnl_open(struct lnl *c);
+
+/*
+ * Only connect the socket (extended ACKs, capped ACKs, peeked reads); the
+ * family is left 0 for the caller to resolve. 1 after printing the reason,
+ * or 0.
+ */
+int lnl_connect(struct lnl *c);
 void lnl_close(struct lnl *c);
 
 /* Resolve another family on c's socket: its id, or a negative libnl error

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lagwlcd: measure each database replica's replication lag and health and
+ * report them, every poll interval, to the lagwlc IPVS scheduler.
+ *
+ * The main thread reads the configuration, discovers replicas in IPVS,
+ * adopts services, and every poll pushes the latest state of every replica
+ * in one LAGWLC_CMD_REPLICA_SET; one prober thread per replica measures
+ * (probe.c). Signals are blocked in every thread and taken synchronously
+ * by the main loop: SIGHUP reloads, SIGTERM and SIGINT end it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <mysql.h>
+
+#include "adopt.h"
+#include "config.h"
+#include "discover.h"
+#include "ipvs.h"
+#include "log.h"
+#include "probe.h"
+#include "push.h"
+#include "hbwriter.h"
+#include "timing.h"
+
+#ifndef LAGWLC_VERSION
+#define LAGWLC_VERSION "unknown"
+#endif
+
+/* IPVS is read again this often (at least every 4 polls). */
+#define RESCAN_MIN_MS 1000
+/* A dry run prints each replica's state this often. */
+#define DRY_PRINT_MS 1000
+
+struct lagwlcd {
+	struct config cfg;
+	bool dry_run;
+	struct pusher ps;
+	struct prober *probers;		/* probing */
+	struct prober *dying;		/* stopped, not yet joined */
+	struct ipvs_table ipvs;		/* the last good read */
+	enum ipvs_status ipvs_status;	/* of the last read, for the log */
+	bool ipvs_logged;
+	struct adopt_memo memo;
+	uint64_t next_rescan;
+};
+
+static void nl_log(bool warning, const char *line)
+{
+	log_msg(warning ? LOG_WARNING : LOG_ERR, "%s", line);
+}
+
+static struct prober *find_prober(struct lagwlcd *d, const struct endpoint *key)
+{
+	struct prober *p;
+
+	for (p = d->probers; p; p = p->next)
+		if (ep_equal(&p->key, key))
+			return p;
+	return NULL;
+}
+
+/* Read IPVS for discovery and adoption; keeps the last good table on failure. */
+static void read_ipvs(struct lagwlcd *d)
+{
+	struct ipvs_table t;
+	enum ipvs_status st;
+
+	if (!d->cfg.discover && !d->cfg.nadopts)
+		return;
+	st = ipvs_read(&d->ps.nl, LAGWLC_SCHED, &t);
+	if (st != d->ipvs_status || !d->ipvs_logged) {
+		if (st == IPVS_ABSENT)
+			log_warn("IPVS is not loaded (no \"IPVS\" netlink family): no replica discovered");
+		else if (st == IPVS_DENIED)
+			log_err("reading IPVS needs CAP_NET_ADMIN: discovery and adopt are stuck");
+		else if (st == IPVS_READ && d->ipvs_logged)
+			log_info("IPVS read again");
+		d->ipvs_status = st;
+		d->ipvs_logged = true;
+	}
+	if (st == IPVS_READ) {
+		ipvs_free(&d->ipvs);
+		d->ipvs = t;
+	} else if (st == IPVS_ABSENT) {
+		ipvs_free(&d->ipvs);	/* no IPVS, no service */
+	}
+}
+
+/* Stop probing p and forget its kernel entry. */
+static void retire(struct lagwlcd *d, struct prober *p)
+{
+	char name[EP_STRLEN * 2 + 32];
+
+	log_notice("%s: no longer configured or in a lagwlc service: stopped probing it",
+		   prober_name(&p->key, &p->shown, name, sizeof(name)));
+	prober_stop(p);
+	if (p->pushed && !d->dry_run)
+		pusher_del(&d->ps, &p->key);
+	p->next = d->dying;
+	d->dying = p;
+}
+
+/* The probers for the replicas of the configuration and of IPVS. */
+static void rescan(struct lagwlcd *d)
+{
+	struct targets ts;
+	struct prober *p, **pp;
+	size_t i;
+
+	if (!d->dry_run)
+		pusher_resolve(&d->ps);
+	read_ipvs(d);
+	if (d->cfg.nadopts && d->ipvs_status == IPVS_READ &&
+	    adopt_run(&d->ps.nl, &d->cfg, &d->ipvs, &d->memo, d->dry_run) > 0)
+		read_ipvs(d);	/* the adopted services' real servers */
+	if (targets_build(&d->cfg, d->ipvs.nsvcs ? &d->ipvs : NULL, &ts) < 0) {
+		log_err("out of memory");
+		return;
+	}
+	for (p = d->probers; p; p = p->next)
+		p->wanted = false;
+	for (i = 0; i < ts.n; i++) {
+		const struct target *t = &ts.v[i];
+		char name[EP_STRLEN * 2 + 32];
+
+		p = find_prober(d, &t->key);
+		if (p) {
+			int changed = prober_update(p, &t->probe, &t->s, d->cfg.poll_ms);
+
+			if (changed)
+				log_info("%s: new settings (lag source %s, timeout %u ms)%s",
+					 prober_name(&t->key, &t->probe, name, sizeof(name)),
+					 lag_source_name(lag_source_effective(&t->s)), t->s.timeout_ms,
+					 changed == 2 ? ": reconnecting" : "");
+			if (strcmp(p->origin, t->origin)) {
+				log_info("%s: now %s", prober_name(&t->key, &t->probe, name, sizeof(name)),
+					 t->origin);
+				snprintf(p->origin, sizeof(p->origin), "%s", t->origin);
+			}
+			p->wanted = true;
+			continue;
+		}
+		p = prober_start(&t->key, &t->probe, &t->s, d->cfg.poll_ms);
+		if (!p)
+			continue;
+		snprintf(p->origin, sizeof(p->origin), "%s", t->origin);
+		p->wanted = true;
+		p->next = d->probers;
+		d->probers = p;
+		log_notice("%s: probing (%s, lag source %s, timeout %u ms)",
+			   prober_name(&t->key, &t->probe, name, sizeof(name)), t->origin,
+			   lag_source_name(lag_source_effective(&t->s)), t->s.timeout_ms);
+	}
+	targets_free(&ts);
+	for (pp = &d->probers; *pp;) {
+		p = *pp;
+		if (p->wanted) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		retire(d, p);
+	}
+}
+
+/* Join the probers that have stopped. */
+static void reap(struct lagwlcd *d, bool all)
+{
+	struct prober *p, **pp;
+
+	for (pp = &d->dying; *pp;) {
+		p = *pp;
+		if (all || prober_finished(p)) {
+			*pp = p->next;
+			prober_free(p);
+		} else {
+			pp = &p->next;
+		}
+	}
+}
+
+/* Every replica's latest state to the kernel (or the log, dry run). */
+static void push(struct lagwlcd *d)
+{
+	struct push_item *items;
+	struct prober *p;
+	uint64_t now = mono_ms();
+	size_t n = 0, count = 0;
+
+	for (p = d->probers; p; p = p->next)
+		count++;
+	if (!count)
+		return;
+	items = calloc(count, sizeof(*items));
+	if (!items) {
+		log_err("out of memory");
+		return;
+	}
+	for (p = d->probers; p; p = p->next) {
+		struct probe_state st;
+		struct push_item *it = &items[n];
+		char name[EP_STRLEN * 2 + 32];
+		uint64_t limit, age;
+
+		prober_get(p, &st);
+		prober_name(&p->key, &p->shown, name, sizeof(name));
+		pthread_mutex_lock(&p->mu);
+		limit = (uint64_t)p->s.timeout_ms + d->cfg.poll_ms;
+		pthread_mutex_unlock(&p->mu);
+		age = now > st.when_ms ? now - st.when_ms : 0;
+		if (!st.valid && age <= limit)
+			continue;	/* just started: no word yet */
+		it->key = p->key;
+		if (age > limit) {
+			/* a hung server, or a probe stuck somewhere: its last word is too old */
+			if (!p->stale)
+				log_warn("%s: down: no probe result for %llu ms (timeout %u ms + poll %u ms)",
+					 name, (unsigned long long)age, (unsigned int)(limit - d->cfg.poll_ms),
+					 d->cfg.poll_ms);
+			p->stale = true;
+			it->up = false;
+		} else {
+			if (p->stale)
+				log_notice("%s: probe results again (%s)", name,
+					   st.up ? "up" : "down");
+			p->stale = false;
+			it->up = st.up;
+			it->has_lag = st.up && st.has_lag;
+			it->lag_ms = st.lag_ms;
+			if (it->up && !it->has_lag)
+				it->up = false;	/* never report up without a lag */
+		}
+		n++;
+		if (d->dry_run && now - p->printed_ms + d->cfg.poll_ms / 2 >= DRY_PRINT_MS) {
+			p->printed_ms = now;
+			if (it->up)
+				log_info("dry run: %s: up, lag %u ms (%s)", name, it->lag_ms,
+					 st.source == LAG_SOURCE_AUTO ? "primary" : lag_source_name(st.source));
+			else
+				log_info("dry run: %s: down (%s)", name,
+					 p->stale ? "no fresh probe result" : st.reason);
+		}
+	}
+	if (!d->dry_run && n && pusher_send(&d->ps, items, n) == 0)
+		for (p = d->probers; p; p = p->next)
+			p->pushed = true;
+	free(items);
+}
+
+static size_t count_probers(const struct lagwlcd *d)
+{
+	const struct prober *p;
+	size_t n = 0;
+
+	for (p = d->probers; p; p = p->next)
+		n++;
+	return n;
+}
+
+/* SIGHUP: a new configuration, or the old one kept. */
+static void reload(struct lagwlcd *d, const char *file)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config nc;
+	struct adopt_memo nm;
+
+	log_notice("SIGHUP: reloading %s", file);
+	if (config_load(file, &nc, err, sizeof(err)) < 0 ||
+	    config_check_files(&nc, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		log_err("reload refused: keeping the configuration in force");
+		config_free(&nc);
+		return;
+	}
+	if (adopt_memo_init(&nm, &nc) < 0) {
+		log_err("reload: out of memory: keeping the configuration in force");
+		config_free(&nc);
+		return;
+	}
+	config_free(&d->cfg);
+	d->cfg = nc;
+	adopt_memo_free(&d->memo);
+	d->memo = nm;
+	if (!d->cfg.discover && !d->cfg.nadopts)
+		ipvs_free(&d->ipvs);
+	rescan(d);
+	d->next_rescan = mono_ms() + (d->cfg.poll_ms * 4 > RESCAN_MIN_MS ? d->cfg.poll_ms * 4 :
+				     RESCAN_MIN_MS);
+	log_notice("configuration reloaded: poll %u ms, %zu replica(s) probed", d->cfg.poll_ms,
+		   count_probers(d));
+}
+
+static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
+{
+	uint64_t next;
+	int sig;
+
+	if (pusher_open(&d->ps) < 0)
+		return 1;
+	if (adopt_memo_init(&d->memo, &d->cfg) < 0) {
+		log_err("out of memory");
+		pusher_close(&d->ps);
+		return 1;
+	}
+	log_notice("lagwlcd %s: poll %u ms, discover %s, %zu [replica] section(s), %zu adopt%s",
+		   LAGWLC_VERSION, d->cfg.poll_ms, d->cfg.discover ? "yes" : "no",
+		   d->cfg.nreplicas, d->cfg.nadopts, d->dry_run ? ", dry run: nothing pushed" : "");
+	next = mono_ms();
+	for (;;) {
+		uint64_t now = mono_ms();
+
+		if (now >= d->next_rescan) {
+			rescan(d);
+			d->next_rescan = now + (d->cfg.poll_ms * 4 > RESCAN_MIN_MS ?
+						d->cfg.poll_ms * 4 : RESCAN_MIN_MS);
+		}
+		push(d);
+		reap(d, false);
+		next += d->cfg.poll_ms;
+		if (next < mono_ms())
+			next = mono_ms() + d->cfg.poll_ms;	/* late: skip, don't burst */
+		sig = signal_wait_until(sigs, next);
+		if (sig == SIGHUP) {
+			reload(d, file);
+			next = mono_ms();
+		} else if (sig) {
+			log_notice("%s: exiting", strsignal(sig));
+			break;
+		}
+	}
+	while (d->probers) {
+		struct prober *p = d->probers;
+
+		d->probers = p->next;
+		prober_stop(p);
+		p->next = d->dying;
+		d->dying = p;
+	}
+	reap(d, true);
+	/* closing the socket makes the module mark our replicas stale at once */
+	pusher_close(&d->ps);
+	ipvs_free(&d->ipvs);
+	adopt_memo_free(&d->memo);
+	return 0;
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0) {
+		fprintf(stderr, "lagwlcd: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (chdir("/") < 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: lagwlcd [-f] [-n] [-s] [-v] [-c FILE]\n"
+		"       lagwlcd -t [-c FILE]\n"
+		"       lagwlcd --heartbeat-writer ADDR:PORT [--create-table] [-f] [-c FILE]\n"
+		"\n"
+		"Measure each database replica's replication lag and health and report them\n"
+		"to the lagwlc IPVS scheduler every poll interval.\n"
+		"\n"
+		"  -c, --config FILE    configuration file (" CONFIG_DEFAULT_FILE ")\n"
+		"  -f, --foreground     stay in the foreground, log to stderr\n"
+		"  -n, --dry-run        probe and log the measurements, push nothing, adopt nothing\n"
+		"  -s, --syslog         log to syslog even in the foreground\n"
+		"  -t, --test           check the configuration and exit\n"
+		"  -v, --verbose        log debug lines too\n"
+		"      --heartbeat-writer ADDR:PORT\n"
+		"                       write the heartbeat row on the primary at ADDR:PORT instead\n"
+		"      --create-table   with --heartbeat-writer: create the heartbeat table if missing\n"
+		"  -h, --help           this help\n"
+		"  -V, --version        print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ "test", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "heartbeat-writer", required_argument, NULL, 'W' },
+		{ "create-table", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = CONFIG_DEFAULT_FILE, *writer = NULL;
+	bool foreground = false, test = false, syslog_on = false, create = false;
+	struct lagwlcd d = { .ipvs_status = IPVS_READ };
+	struct endpoint writer_ep;
+	char err[CONFIG_ERR_MAX];
+	sigset_t sigs;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "c:fnstvhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			d.dry_run = true;
+			break;
+		case 's':
+			syslog_on = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'v':
+			log_set_verbose(true);
+			break;
+		case 'W':
+			writer = optarg;
+			break;
+		case 'C':
+			create = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("lagwlcd %s\n", LAGWLC_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "lagwlcd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (create && !writer) {
+		fprintf(stderr, "lagwlcd: --create-table goes with --heartbeat-writer\n");
+		return 2;
+	}
+	if (writer && ep_parse(writer, &writer_ep, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lagwlcd: --heartbeat-writer: %s\n", err);
+		return 2;
+	}
+
+	if (config_load(file, &d.cfg, err, sizeof(err)) < 0 ||
+	    config_check_files(&d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		config_free(&d.cfg);
+		return 1;
+	}
+	if (test) {
+		printf("%s: configuration OK: poll %u ms, timeout %u ms, discover %s, %zu [replica] section(s), %zu adopt\n",
+		       file, d.cfg.poll_ms, d.cfg.global.timeout_ms, d.cfg.discover ? "yes" : "no",
+		       d.cfg.nreplicas, d.cfg.nadopts);
+		config_free(&d.cfg);
+		return 0;
+	}
+
+	if (!foreground) {
+		if (daemonize() < 0) {
+			config_free(&d.cfg);
+			return 1;
+		}
+		syslog_on = true;
+	}
+	log_to_syslog(syslog_on);
+	lnl_log_hook = nl_log;
+
+	/* blocked here, before any thread: every thread inherits the mask */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (mysql_library_init(0, NULL, NULL)) {
+		log_err("cannot initialise the MySQL client library");
+		config_free(&d.cfg);
+		return 1;
+	}
+	if (writer)
+		status = hbwriter_run(&d.cfg, &writer_ep, create, &sigs);
+	else
+		status = run(&d, file, &sigs);
+	config_free(&d.cfg);
+	mysql_library_end();
+	log_to_syslog(false);
+	return status;
+}

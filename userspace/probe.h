@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One prober per replica: a thread with a persistent connection that
+ * measures the replica's lag and health every poll interval and publishes
+ * the result, reconnecting with backoff. The pusher reads the latest
+ * result whenever it wants, so a hung replica delays nobody else.
+ */
+#ifndef LAGWLCD_PROBE_H
+#define LAGWLCD_PROBE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "lagsource.h"
+
+/* The latest measurement of a replica. */
+struct probe_state {
+	bool valid;			/* a probe has finished */
+	bool up;
+	bool has_lag;
+	uint32_t lag_ms;
+	uint64_t when_ms;		/* mono_ms() when the probe began */
+	enum lag_source source;		/* the source the lag came from */
+	char reason[VERDICT_REASON_MAX];	/* why down */
+};
+
+struct prober {
+	struct endpoint key;		/* the real server: what is pushed */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+
+	/* guarded by mu */
+	struct endpoint probe;		/* where to connect */
+	struct settings s;
+	uint32_t poll_ms;
+	bool stop;			/* leave */
+	bool reconnect;			/* drop the connection: settings changed */
+	bool finished;			/* the thread has returned */
+	int fd;				/* the connection's socket, -1 */
+	struct probe_state st;
+
+	/* the main thread's own */
+	struct endpoint shown;		/* probe, as last set: for the main thread's logs */
+	bool wanted;			/* still configured or discovered (rescan) */
+	bool pushed;			/* reported to the kernel at least once */
+	bool stale;			/* reported down for want of a fresh result */
+	uint64_t printed_ms;		/* dry run: last printed */
+	char origin[96];		/* "[replica] at line 9", "discovered in TCP ..." */
+	struct prober *next;
+};
+
+/* "replica 10.0.0.21:3306" or "replica 10.0.0.21:3306 (probe 10.0.0.121:3306)". */
+const char *prober_name(const struct endpoint *key, const struct endpoint *probe,
+			char *buf, size_t len);
+
+/* Start probing key at probe with settings s; NULL (logged) on failure. */
+struct prober *prober_start(const struct endpoint *key, const struct endpoint *probe,
+			    const struct settings *s, uint32_t poll_ms);
+
+/*
+ * New settings for a running prober. It reconnects if where or how it
+ * connects changed (probe address, option file or group, timeout); lag
+ * settings apply from its next probe. Its last result is kept. Returns 0
+ * if nothing changed, 1 if the settings did, 2 if it reconnects.
+ */
+int prober_update(struct prober *p, const struct endpoint *probe, const struct settings *s,
+		  uint32_t poll_ms);
+
+/* Ask the thread to leave, interrupting a query in progress. Returns at once. */
+void prober_stop(struct prober *p);
+
+/* The thread has returned (after prober_stop). */
+bool prober_finished(struct prober *p);
+
+/* Join the thread and free p. */
+void prober_free(struct prober *p);
+
+/* A copy of the latest result. */
+void prober_get(struct prober *p, struct probe_state *st);
+
+#endif
