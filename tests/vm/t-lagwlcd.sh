@@ -185,14 +185,7 @@ ip netns exec director "$CTL" -j monitor </dev/null 2>&1 |
 
 t=$SECONDS
 ok=0
-db_spawn primary primary "$DB_PRIMARY_ADDR" $PRIMARY_ID primary || ok=1
-for entry in "${REPLICAS[@]}"; do
-	read -r name addr id <<<"$entry"
-	db_spawn "$name" "$name" "$addr" "$id" replica || ok=1
-done
-for name in primary r1 r2 r3; do
-	db_wait "$name" || ok=1
-done
+db_spawn_all $PRIMARY_ID "${REPLICAS[@]}" || ok=1
 for name in r1 r2 r3; do
 	db_replicate "$name" "$DB_PRIMARY_ADDR" || ok=1
 done

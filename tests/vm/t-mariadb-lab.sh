@@ -43,14 +43,7 @@ ktap_result $rc "mariadb-install-db makes the template"
 
 t=$SECONDS
 ok=0
-db_spawn primary primary "$DB_PRIMARY_ADDR" $PRIMARY_ID primary || ok=1
-for entry in "${REPLICAS[@]}"; do
-	read -r name addr id <<<"$entry"
-	db_spawn "$name" "$name" "$addr" "$id" replica || ok=1
-done
-for name in primary r1 r2 r3; do
-	db_wait "$name" || ok=1
-done
+db_spawn_all $PRIMARY_ID "${REPLICAS[@]}" || ok=1
 diag "primary and 3 replicas started together in $((SECONDS - t)) s"
 ktap_result $ok "a primary and three replicas accept connections"
 [ $ok -eq 0 ] || { echo "Bail out! servers did not start"; exit 1; }

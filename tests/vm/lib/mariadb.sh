@@ -316,6 +316,25 @@ db_wait_sql() {
 	done
 }
 
+# db_spawn_all PRIMARY_ID "NAME ADDR SERVER_ID"...: start the primary (in
+# namespace primary, at DB_PRIMARY_ADDR) and the replicas (each in its own
+# namespace NAME) together, so that their starts overlap, then wait for each.
+# Returns 1 if any did not come up (db_spawn/db_wait said which).
+db_spawn_all() {
+	local primary_id=$1 entry name addr id ok=0
+	shift
+	db_spawn primary primary "$DB_PRIMARY_ADDR" "$primary_id" primary || ok=1
+	for entry in "$@"; do
+		read -r name addr id <<<"$entry"
+		db_spawn "$name" "$name" "$addr" "$id" replica || ok=1
+	done
+	db_wait primary || ok=1
+	for entry in "$@"; do
+		db_wait "${entry%% *}" || ok=1
+	done
+	return $ok
+}
+
 # db_replicate REPLICA PRIMARY_ADDR: follow the primary at PRIMARY_ADDR:3306
 # as repl, by GTID (slave_pos), retrying a lost primary every second; wait
 # until both threads run. The setting persists: a restarted replica resumes.
