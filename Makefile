@@ -6,6 +6,7 @@
 #   make                  module (for KVER) and user space
 #   make check            everything, then all tests (lab VM included)
 #   make demo             the lab demo in a VM
+#   make bench            lagwlc against rr and wlc in the lab VM (bench/results/latest)
 #   make install          user space, and the module for KVER
 #   make dkms-install     register, build and install through DKMS for KVER
 #   make fuzz             fuzz lagwlcd's configuration parser (FUZZ_SECONDS, 20)
@@ -57,6 +58,11 @@ demo: deps
 	$(MAKE) userspace
 	LAGWLC_KVER=$(LAB_KVER) scripts/demo
 
+bench: deps
+	$(MAKE) module KVER=$(LAB_KVER)
+	$(MAKE) userspace
+	LAGWLC_KVER=$(LAB_KVER) bench/run $(BENCH_ARGS)
+
 install: module userspace
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
@@ -91,5 +97,5 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/unit clean
 
-.PHONY: all kdir-check module userspace sparse checkpatch deps check demo \
+.PHONY: all kdir-check module userspace sparse checkpatch deps check demo bench \
 	install uninstall dkms-install dkms-uninstall clean

@@ -48,6 +48,7 @@ struct lagwlcd {
 	struct ipvs_table ipvs;		/* the last good read */
 	enum ipvs_status ipvs_status;	/* of the last read, for the log */
 	bool ipvs_logged;
+	bool reuse_warned;		/* conn_reuse_mode warning given */
 	struct adopt_memo memo;
 	uint64_t next_rescan;
 };
@@ -65,6 +66,40 @@ static struct prober *find_prober(struct lagwlcd *d, const struct endpoint *key)
 		if (ep_equal(&p->key, key))
 			return p;
 	return NULL;
+}
+
+/*
+ * In LVS-DR/TUN the director never sees a connection past FIN_WAIT; unless
+ * bit 2 of conn_reuse_mode is set, a client reusing its port within tcpfin
+ * goes to the old real server unscheduled, excluded or not. Say so once.
+ */
+static void check_conn_reuse(struct lagwlcd *d)
+{
+	const char *path = "/proc/sys/net/ipv4/vs/conn_reuse_mode";
+	bool oneway = false;
+	size_t i, j;
+	FILE *f;
+	int mode;
+
+	if (d->reuse_warned)
+		return;
+	for (i = 0; i < d->ipvs.nsvcs; i++)
+		for (j = 0; j < d->ipvs.svcs[i].ndests; j++) {
+			uint32_t fwd = d->ipvs.svcs[i].dests[j].fwd & IP_VS_CONN_F_FWD_MASK;
+
+			if (fwd == IP_VS_CONN_F_DROUTE || fwd == IP_VS_CONN_F_TUNNEL)
+				oneway = true;
+		}
+	if (!oneway)
+		return;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%d", &mode) == 1 && !(mode & 2))
+		log_warn("%s is %d: in LVS-DR a client reusing a port within the tcpfin timeout "
+			 "bypasses the scheduler and may reach a lagging replica; set it to 3", path, mode);
+	fclose(f);
+	d->reuse_warned = true;
 }
 
 /* Read IPVS for discovery and adoption; keeps the last good table on failure. */
@@ -89,6 +124,7 @@ static void read_ipvs(struct lagwlcd *d)
 	if (st == IPVS_READ) {
 		ipvs_free(&d->ipvs);
 		d->ipvs = t;
+		check_conn_reuse(d);
 	} else if (st == IPVS_ABSENT) {
 		ipvs_free(&d->ipvs);	/* no IPVS, no service */
 	}

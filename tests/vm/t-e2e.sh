@@ -60,8 +60,7 @@ ktap_result $? "reads spread over r1..r3, none failed, none stale"
 
 # ---- 2, 3. FTWRL on r2 ----------------------------------------------------------------
 dblab_lock r2 12
-lock=$DBLAB_LOCKED
-hb=$(dblab_hb_ts r2)
+lock=$DBLAB_LOCKED hb=$DBLAB_LOCK_HB
 cross=$(plus "$hb" 5)
 ex=$(ev 198.18.0.12 lagging "$lock" 12)
 sleep 3

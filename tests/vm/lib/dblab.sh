@@ -189,15 +189,19 @@ dblab_event_ms() {
 # dblab_lock REPLICA SECONDS: FLUSH TABLES WITH READ LOCK on REPLICA, held
 # SECONDS by a session in the background (what a backup tool does): its
 # applier waits, its lag grows, reads still work. Returns once it holds the
-# lock; the epoch time it took it in DBLAB_LOCKED.
-DBLAB_LOCKED=''
+# lock, with the epoch time it took it in DBLAB_LOCKED and, read by the same
+# session right then, that of the newest heartbeat applied in DBLAB_LOCK_HB
+# (its lag crosses L ms at DBLAB_LOCK_HB + L / 1000).
+DBLAB_LOCKED='' DBLAB_LOCK_HB=''
 dblab_lock() {
 	local f=$DBLAB_W/lock-$1 i
-	rm -f "$f"
-	_db_client "$1" -n -N -B -e "FLUSH TABLES WITH READ LOCK; SELECT 'locked', UNIX_TIMESTAMP(NOW(6)); SELECT SLEEP($2); UNLOCK TABLES" \
-		</dev/null >"$f" 2>&1 &
-	for ((i = 0; i < 100; i++)); do
-		DBLAB_LOCKED=$(awk '$1 == "locked" { print $2 }' "$f")
+	: >"$f"
+	_db_client "$1" -n -N -B -e "SET time_zone = '+00:00'; FLUSH TABLES WITH READ LOCK;
+		SELECT 'locked', UNIX_TIMESTAMP(NOW(6)), UNIX_TIMESTAMP(STR_TO_DATE(ts, '%Y-%m-%dT%H:%i:%s.%f'))
+			FROM heartbeat.heartbeat WHERE server_id = $DBLAB_PRIMARY_ID;
+		SELECT SLEEP($2); UNLOCK TABLES" </dev/null >"$f" 2>&1 &
+	for ((i = 0; i < 200; i++)); do
+		read -r DBLAB_LOCKED DBLAB_LOCK_HB < <(awk '$1 == "locked" { print $2, $3 }' "$f")
 		[ -n "$DBLAB_LOCKED" ] && return 0
 		sleep 0.05
 	done

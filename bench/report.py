@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn bench/run's raw data (OUTDIR/raw) into OUTDIR/results.md and plots.
+
+    bench/report.py OUTDIR
+"""
+import math
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+SCHEDS = ["rr", "wlc", "lagwlc"]
+REPLICAS = {11: "r1", 12: "r2", 13: "r3"}
+MAX_LAG_MS = 5000
+
+
+def reads(path):
+    """(t, server_id or None, age_ms) per read."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if not w or w[0].startswith("#"):
+                continue
+            if w[1] == "ERR":
+                out.append((float(w[0]), None, None))
+            else:
+                out.append((float(w[0]), int(w[1]), int(w[3])))
+    return out
+
+
+def pct(xs, p):
+    """Nearest-rank percentile."""
+    s = sorted(xs)
+    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+
+
+def shares(rs):
+    n = len(rs)
+    by = {sid: sum(1 for r in rs if r[1] == sid) for sid in REPLICAS}
+    err = sum(1 for r in rs if r[1] is None)
+    return n, by, err
+
+
+def stale_section(raw, md):
+    rows = []
+    for i, sched in enumerate(SCHEDS):
+        rs = reads(os.path.join(raw, "stale-%d.reads" % i))
+        n, by, err = shares(rs)
+        stale = sum(1 for r in rs if r[2] is not None and r[2] > MAX_LAG_MS)
+        rows.append((sched, n, by, err, stale))
+    md.append("## 1. Stale reads: one replica (r1) 30 s behind\n")
+    md.append("Three services over the same three replicas (weights 1:1:1), one per "
+              "scheduler, read at the same time; every read a new connection. Stale: "
+              "the value read was older than max_lag_ms (%d ms) when read.\n" % MAX_LAG_MS)
+    md.append("| scheduler | reads | stale reads | stale share | r1 (30 s behind) | r2 | r3 | failed |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for sched, n, by, err, stale in rows:
+        md.append("| %s | %d | %d | **%.2f %%** | %.1f %% | %.1f %% | %.1f %% | %d |" % (
+            sched, n, stale, 100 * stale / max(n, 1),
+            *(100 * by[s] / max(n, 1) for s in REPLICAS), err))
+    md.append("")
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x = range(len(rows))
+    ax.bar([i - 0.3 for i in x], [100 * r[4] / max(r[1], 1) for r in rows], 0.2,
+           label="stale reads", color="crimson")
+    for k, sid in enumerate(REPLICAS):
+        ax.bar([i - 0.1 + 0.2 * k for i in x], [100 * r[2][sid] / max(r[1], 1) for r in rows],
+               0.2, label="reads from %s%s" % (REPLICAS[sid], " (30 s behind)" if sid == 11 else ""))
+    ax.set_xticks(list(x), [r[0] for r in rows])
+    ax.set_ylabel("% of reads")
+    ax.set_title("One replica 30 s behind: stale reads and where reads went")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(os.path.dirname(raw), "stale.png"), dpi=110)
+    return rows
+
+
+def reaction_section(raw, md):
+    trials = {}
+    with open(os.path.join(raw, "reaction.txt")) as f:
+        next(f)
+        for line in f:
+            p, _n, lock, _hb, cross, ex, unlock, ok = line.split()
+            trials.setdefault(int(p), []).append(
+                (float(lock), float(cross), float(ex), float(unlock), float(ok)))
+    rs = reads(os.path.join(raw, "reaction.reads"))
+    md.append("## 2. Reaction latency\n")
+    md.append("r2's applier blocked by FLUSH TABLES WITH READ LOCK at a known moment. "
+              "Reaction: from its lag crossing max_lag_ms (the newest heartbeat it applied + "
+              "max_lag_ms, 1000 ms here) to the module's exclusion event (the moment the "
+              "scheduler stops choosing it). Re-admission: from the lock's end to the "
+              "event putting it back (catch-up included; readmit_lag_ms 500). A client opened "
+              "20 new connections a second through the VIP meanwhile: reads served by r2 "
+              "between 50 ms after exclusion and re-admission are counted.\n")
+    md.append("| poll interval | trials | reaction p50 | p99 | max | re-admission p50 | p99 | "
+              "reads from r2 while excluded |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    res = {}
+    for p in sorted(trials):
+        tr = [t for t in trials[p] if t[2] > 0 and t[4] > 0]
+        react = [(t[2] - t[1]) * 1000 for t in tr]
+        readm = [(t[4] - t[3]) * 1000 for t in tr]
+        leak = sum(1 for t in tr for r in rs
+                   if r[1] == 12 and t[2] + 0.05 <= r[0] < t[4])
+        missing = len(trials[p]) - len(tr)
+        res[p] = (react, readm, leak, missing)
+        md.append("| %d ms | %d%s | %d ms | **%d ms** | %d ms | %d ms | %d ms | %d |" % (
+            p, len(tr), " (%d without events)" % missing if missing else "",
+            pct(react, 50), pct(react, 99), max(react), pct(readm, 50), pct(readm, 99), leak))
+        s = sorted(react)
+        ax.step(s, [(i + 1) / len(s) for i in range(len(s))], where="post",
+                label="poll %d ms" % p)
+    md.append("")
+    ax.set_xlabel("ms from lag crossing max_lag_ms to exclusion")
+    ax.set_ylabel("fraction of trials")
+    ax.set_title("Reaction latency (CDF)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(os.path.dirname(raw), "reaction.png"), dpi=110)
+    return res
+
+
+def balance_section(raw, md):
+    rows = []
+    for i, sched in enumerate(SCHEDS):
+        n, by, err = shares(reads(os.path.join(raw, "balance-%d.reads" % i)))
+        rows.append((sched, n, by, err))
+    md.append("## 3. Balance with no lag, weights 1:2:3\n")
+    md.append("| scheduler | connections | r1 (w 1) | r2 (w 2) | r3 (w 3) | failed |")
+    md.append("|---|---:|---:|---:|---:|---:|")
+    md.append("| (by weight) | | 16.7 % | 33.3 % | 50.0 % | |")
+    for sched, n, by, err in rows:
+        md.append("| %s | %d | %s | %d |" % (sched, n, " | ".join(
+            "%.1f %%" % (100 * by[s] / max(n, 1)) for s in REPLICAS), err))
+    w, l = rows[1], rows[2]
+    diff = max(abs(w[2][s] / max(w[1], 1) - l[2][s] / max(l[1], 1)) for s in REPLICAS) * 100
+    md.append("\nLargest difference between wlc's and lagwlc's share of one replica: "
+              "**%.1f percentage points**.\n" % diff)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for k, (sched, n, by, _e) in enumerate(rows):
+        ax.bar([i + 0.25 * (k - 1) for i in range(3)], [100 * by[s] / max(n, 1) for s in REPLICAS],
+               0.25, label=sched)
+    ax.plot(range(3), [100 / 6, 200 / 6, 300 / 6], "k_", markersize=30, label="by weight")
+    ax.set_xticks(range(3), ["r1 (w 1)", "r2 (w 2)", "r3 (w 3)"])
+    ax.set_ylabel("% of new connections")
+    ax.set_title("No lag: share of new connections, weights 1:2:3")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(os.path.dirname(raw), "balance.png"), dpi=110)
+    return diff
+
+
+def main():
+    out = sys.argv[1]
+    raw = os.path.join(out, "raw")
+    md = ["# lagwlc benchmarks\n", "Produced by `make bench` (bench/run, bench/report.py).\n",
+          "```"]
+    with open(os.path.join(raw, "env.txt")) as f:
+        md += [line.rstrip("\n") for line in f]
+    md.append("```\n")
+    stale_section(raw, md)
+    md.append("![stale reads](stale.png)\n")
+    reaction_section(raw, md)
+    md.append("![reaction](reaction.png)\n")
+    balance_section(raw, md)
+    md.append("![balance](balance.png)\n")
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
