@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,26 @@
 #define RESCAN_MIN_MS 1000
 /* A dry run prints each replica's state this often. */
 #define DRY_PRINT_MS 1000
+
+/*
+ * A prober with a new result wakes the main thread with SIG_NEWS, which
+ * reports at once instead of at its next tick: a replica crossing max_lag_ms
+ * is then excluded one probe after the crossing, not up to a poll later.
+ * Such early reports are at least poll/NEWS_DIV apart (and 5 ms), so that
+ * many replicas cost a few messages per poll, not one each.
+ */
+#define SIG_NEWS SIGUSR1
+#define NEWS_DIV 4
+#define NEWS_GAP_MIN_MS 5
+
+static pthread_t main_thread;
+static atomic_bool news;
+
+static void prober_news(void)
+{
+	if (!atomic_exchange(&news, true))
+		pthread_kill(main_thread, SIG_NEWS);
+}
 
 struct lagwlcd {
 	struct config cfg;
@@ -336,7 +358,7 @@ static void reload(struct lagwlcd *d, const char *file)
 
 static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 {
-	uint64_t next;
+	uint64_t next, last_push;
 	int sig;
 
 	if (pusher_open(&d->ps) < 0)
@@ -349,28 +371,47 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 	log_notice("lagwlcd %s: poll %u ms, discover %s, %zu [replica] section(s), %zu adopt%s",
 		   LAGWLC_VERSION, d->cfg.poll_ms, d->cfg.discover ? "yes" : "no",
 		   d->cfg.nreplicas, d->cfg.nadopts, d->dry_run ? ", dry run: nothing pushed" : "");
+	main_thread = pthread_self();
+	if (!d->dry_run)
+		prober_set_notify(prober_news);
 	next = mono_ms();
+	last_push = 0;
 	for (;;) {
-		uint64_t now = mono_ms();
+		uint64_t now = mono_ms(), gap, until;
 
+		gap = d->cfg.poll_ms / NEWS_DIV > NEWS_GAP_MIN_MS ? d->cfg.poll_ms / NEWS_DIV :
+			NEWS_GAP_MIN_MS;
+		if (now < next) {
+			/* woken early: news from a prober, reported if not too soon */
+			if (atomic_load(&news) && now >= last_push + gap) {
+				atomic_store(&news, false);
+				push(d);
+				last_push = now;
+			}
+			until = atomic_load(&news) && last_push + gap < next ? last_push + gap : next;
+			sig = signal_wait_until(sigs, until);
+			if (sig == SIG_NEWS || !sig)
+				continue;
+			if (sig == SIGHUP) {
+				reload(d, file);
+				next = mono_ms();
+				continue;
+			}
+			log_notice("%s: exiting", strsignal(sig));
+			break;
+		}
 		if (now >= d->next_rescan) {
 			rescan(d);
 			d->next_rescan = now + (d->cfg.poll_ms * 4 > RESCAN_MIN_MS ?
 						d->cfg.poll_ms * 4 : RESCAN_MIN_MS);
 		}
+		atomic_store(&news, false);
 		push(d);
+		last_push = now;
 		reap(d, false);
 		next += d->cfg.poll_ms;
 		if (next < mono_ms())
 			next = mono_ms() + d->cfg.poll_ms;	/* late: skip, don't burst */
-		sig = signal_wait_until(sigs, next);
-		if (sig == SIGHUP) {
-			reload(d, file);
-			next = mono_ms();
-		} else if (sig) {
-			log_notice("%s: exiting", strsignal(sig));
-			break;
-		}
 	}
 	while (d->probers) {
 		struct prober *p = d->probers;
@@ -540,6 +581,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIG_NEWS);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

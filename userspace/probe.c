@@ -183,6 +183,13 @@ static void measure(struct prober *p, struct conn *c, const struct settings *s,
 		st->source = LAG_SOURCE_AUTO;	/* a primary: lag 0 by rule */
 }
 
+static void (*notify)(void);
+
+void prober_set_notify(void (*fn)(void))
+{
+	notify = fn;
+}
+
 static void *run(void *arg)
 {
 	struct prober *p = arg;
@@ -257,6 +264,8 @@ static void *run(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&p->mu);
+		if (notify)
+			notify();
 		if (st.up && logged_up != 1) {
 			if (st.has_lag)
 				log_notice("%s: up, lag %u ms (%s)", name, st.lag_ms,

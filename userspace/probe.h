@@ -57,6 +57,13 @@ struct prober {
 const char *prober_name(const struct endpoint *key, const struct endpoint *probe,
 			char *buf, size_t len);
 
+/*
+ * fn is called (from a prober's thread, without locks held) after every
+ * probe result, so that the caller can report it at once rather than at
+ * its next tick. Set it before the first prober_start().
+ */
+void prober_set_notify(void (*fn)(void));
+
 /* Start probing key at probe with settings s; NULL (logged) on failure. */
 struct prober *prober_start(const struct endpoint *key, const struct endpoint *probe,
 			    const struct settings *s, uint32_t poll_ms);

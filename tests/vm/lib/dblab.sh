@@ -209,12 +209,6 @@ dblab_lock() {
 	return 1
 }
 
-# dblab_hb_ts REPLICA: epoch seconds of the newest heartbeat REPLICA applied
-dblab_hb_ts() {
-	db_sql "$1" "SET time_zone = '+00:00'; SELECT UNIX_TIMESTAMP(STR_TO_DATE(ts, '%Y-%m-%dT%H:%i:%s.%f'))
-		FROM heartbeat.heartbeat WHERE server_id = $DBLAB_PRIMARY_ID"
-}
-
 # dblab_reads FILE FROM TO: reads sent in [FROM, TO) (epoch s): "total r1 r2
 # r3 errors stale", stale = reads of a value older than STALE_MS (5000)
 dblab_reads() {
@@ -224,4 +218,19 @@ dblab_reads() {
 		$2 == "ERR" { err++; next }
 		{ by[$2]++; if ($4 > lim) stale++ }
 		END { printf "%d %d %d %d %d %d\n", n, by[11], by[12], by[13], err, stale }' "$1"
+}
+
+# dblab_first_read FILE SERVER_ID AFTER SECONDS: the epoch time of the first
+# read in FILE sent at or after AFTER and served by SERVER_ID, waiting up to
+# SECONDS for one; false if none. (A replica back from the dead may wait a
+# while for its first connection: wlc counts the connections IPVS still holds
+# for it, and one cut by the crash stays ESTABLISHED there for 15 minutes.)
+dblab_first_read() {
+	local i t
+	for ((i = 0; i <= $4 * 10; i++)); do
+		t=$(awk -v a="$3" -v s="$2" '$1 ~ /^[0-9]/ && $1 >= a && $2 == s { print $1; exit }' "$1")
+		[ -n "$t" ] && { echo "$t"; return 0; }
+		sleep 0.1
+	done
+	return 1
 }
