@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Clients through the VIP for the HA tests (tests/vm/t-ha-*.sh), as the lab's
+app account (SELECT @@server_id: which replica answered).
+
+  haclient.py first T0 DEADLINE_S
+      connect again and again (each try 0.5 s at most, 50 ms apart) until
+      one session answers; prints "ok MS SERVER_ID" (MS since T0, seconds
+      since the epoch) or "timeout MS"
+  haclient.py who SRC...
+      one new session from each source address SRC; a line "SRC SERVER_ID"
+      or "SRC error WHY" each
+  haclient.py hold
+      one session kept open; every line read from stdin runs SELECT
+      @@server_id on it and prints "SERVER_ID" or "error WHY"; prints
+      "connected SERVER_ID" first
+"""
+import sys
+import time
+
+import pymysql
+
+VIP = "198.18.0.100"
+PORT = 3306
+
+
+def connect(src=None, timeout=0.5):
+    return pymysql.connect(host=VIP, port=PORT, user="app", password="app-pw",
+                           connect_timeout=timeout, read_timeout=5, write_timeout=5,
+                           bind_address=src)
+
+
+def server_id(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT @@server_id")
+        return cur.fetchone()[0]
+
+
+def first(t0, deadline):
+    end = time.time() + deadline
+    while time.time() < end:
+        try:
+            conn = connect()
+            sid = server_id(conn)
+            print("ok %d %d" % ((time.time() - t0) * 1000, sid), flush=True)
+            conn.close()
+            return 0
+        except Exception:
+            time.sleep(0.05)
+    print("timeout %d" % ((time.time() - t0) * 1000), flush=True)
+    return 1
+
+
+def who(srcs):
+    for src in srcs:
+        try:
+            conn = connect(src, timeout=3)
+            print(src, server_id(conn), flush=True)
+            conn.close()
+        except Exception as e:
+            print(src, "error", repr(e), flush=True)
+    return 0
+
+
+def hold():
+    conn = connect(timeout=5)
+    print("connected", server_id(conn), flush=True)
+    for _ in sys.stdin:
+        try:
+            print(server_id(conn), flush=True)
+        except Exception as e:
+            print("error", repr(e), flush=True)
+    return 0
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "first":
+        return first(float(sys.argv[2]), float(sys.argv[3]))
+    if cmd == "who":
+        return who(sys.argv[2:])
+    if cmd == "hold":
+        return hold()
+    print("usage: haclient.py first|who|hold ...", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
