@@ -161,10 +161,39 @@ ha_wait_vip() {
 	ha_ms "$2"
 }
 
-# ha_first T0 SECONDS: from the client, new sessions through the VIP until
-# one answers: "ok MS SERVER_ID" (MS from T0) or "timeout MS"
+# ha_first_arm SECONDS: start a client (lib/haclient.py first) that, once
+# ha_first_go T0 says so, opens new sessions through the VIP until one
+# answers; ha_first_wait then prints "ok MS SERVER_ID" (MS from T0) or
+# "timeout MS". ha_first T0 SECONDS does all three (start-up included).
+ha_first_arm() {
+	local i
+	rm -f "$HA_W/first.in" "$HA_W/first.out"
+	mkfifo "$HA_W/first.in"
+	ip netns exec client python3 "$LAB_TOP/tests/vm/lib/haclient.py" first "$1" \
+		<"$HA_W/first.in" >"$HA_W/first.out" 2>&1 &
+	HA_FIRST=$!
+	exec 9>"$HA_W/first.in"
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^ready' "$HA_W/first.out" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+ha_first_go() {
+	echo "$1" >&9
+	exec 9>&-
+}
+ha_first_wait() {
+	# polled, not waited for: this may run in a subshell
+	while ! grep -qE '^(ok|timeout)' "$HA_W/first.out" && ! _db_gone "$HA_FIRST"; do
+		sleep 0.05
+	done
+	grep -v '^ready' "$HA_W/first.out"
+}
 ha_first() {
-	ip netns exec client python3 "$LAB_TOP/tests/vm/lib/haclient.py" first "$1" "$2"
+	ha_first_arm "$2"
+	ha_first_go "$1"
+	ha_first_wait
 }
 
 # ha_who SRC...: one new session from each source: "SRC SERVER_ID" lines
@@ -209,4 +238,57 @@ ha_logs() {
 		diag "tail of $f:"
 		tail -n 15 "$f" | sed 's/^/#   | /'
 	done
+}
+
+# ---- a session held open through the VIP (connection sync) ------------------
+
+# ha_hold_open: one session from the client's 198.18.0.1, kept open
+# (lib/haclient.py hold); sets HELD (its server_id) and HELD_PORT
+ha_hold_open() {
+	local i
+	rm -f "$HA_W/hold.in" "$HA_W/hold.out"
+	mkfifo "$HA_W/hold.in"
+	ip netns exec client python3 "$LAB_TOP/tests/vm/lib/haclient.py" hold \
+		<"$HA_W/hold.in" >"$HA_W/hold.out" 2>&1 &
+	LAB_PIDS+=($!)
+	exec 8>"$HA_W/hold.in"
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^connected' "$HA_W/hold.out" && break
+		sleep 0.05
+	done
+	read -r _ HELD HELD_PORT < <(grep '^connected' "$HA_W/hold.out")
+	[ -n "${HELD_PORT:-}" ]
+}
+
+# ha_hold_query: one query on the held session; prints its answer
+# (server_id, or "error ...")
+ha_hold_query() {
+	local n i
+	n=$(wc -l <"$HA_W/hold.out")
+	echo >&8
+	for ((i = 0; i < 200; i++)); do
+		[ "$(wc -l <"$HA_W/hold.out")" -gt "$n" ] && break
+		sleep 0.05
+	done
+	tail -n 1 "$HA_W/hold.out"
+}
+
+ha_hold_close() {
+	exec 8>&-
+}
+
+# ha_hold_entry NS: NS's IPVS connection entry of the held session
+ha_hold_entry() {
+	ip netns exec "$1" ipvsadm -Lcn | grep " 198\.18\.0\.1:$HELD_PORT "
+}
+
+# ha_hold_synced NS SECONDS: wait until NS has the held session's entry;
+# prints the ms it took
+ha_hold_synced() {
+	local t0=$EPOCHREALTIME end=$((SECONDS + $2))
+	until ha_hold_entry "$1" >/dev/null; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+	ha_ms "$t0"
 }

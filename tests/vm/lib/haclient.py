@@ -3,17 +3,19 @@
 """Clients through the VIP for the HA tests (tests/vm/t-ha-*.sh), as the lab's
 app account (SELECT @@server_id: which replica answered).
 
-  haclient.py first T0 DEADLINE_S
-      connect again and again (each try 0.5 s at most, 50 ms apart) until
-      one session answers; prints "ok MS SERVER_ID" (MS since T0, seconds
-      since the epoch) or "timeout MS"
+  haclient.py first DEADLINE_S
+      prints "ready", reads T0 (seconds since the epoch) from stdin, then
+      connects again and again (each try 0.5 s at most, 50 ms apart) until
+      one session answers; prints "ok MS SERVER_ID" (MS since T0) or
+      "timeout MS". Started ahead, so that its start-up (seconds under
+      TCG) is not in the figure.
   haclient.py who SRC...
       one new session from each source address SRC; a line "SRC SERVER_ID"
       or "SRC error WHY" each
   haclient.py hold
       one session kept open; every line read from stdin runs SELECT
       @@server_id on it and prints "SERVER_ID" or "error WHY"; prints
-      "connected SERVER_ID" first
+      "connected SERVER_ID LOCAL_PORT" first
 """
 import sys
 import time
@@ -36,7 +38,9 @@ def server_id(conn):
         return cur.fetchone()[0]
 
 
-def first(t0, deadline):
+def first(deadline):
+    print("ready", flush=True)
+    t0 = float(sys.stdin.readline())
     end = time.time() + deadline
     while time.time() < end:
         try:
@@ -64,7 +68,7 @@ def who(srcs):
 
 def hold():
     conn = connect(timeout=5)
-    print("connected", server_id(conn), flush=True)
+    print("connected", server_id(conn), conn._sock.getsockname()[1], flush=True)
     for _ in sys.stdin:
         try:
             print(server_id(conn), flush=True)
@@ -76,7 +80,7 @@ def hold():
 def main():
     cmd = sys.argv[1]
     if cmd == "first":
-        return first(float(sys.argv[2]), float(sys.argv[3]))
+        return first(float(sys.argv[2]))
     if cmd == "who":
         return who(sys.argv[2:])
     if cmd == "hold":

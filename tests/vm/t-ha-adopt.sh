@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Setup 2 of docs/keepalived.md: keepalived owns the virtual server
+# (examples/keepalived/adopt/keepalived.conf: lb_algo wlc, TCP_CHECK,
+# persistence_timeout 50, quorum, sorry_server, lvs_sync_daemon, VRRP with
+# nopreempt) and lagwlcd (adopt/lagwlcd.conf, poll 250 ms) adopts it on
+# both directors. Topology: lib/ha.sh.
+#
+# "Reaction" times are bounded from the test's side: the scheduler is read
+# (ipvsadm -Ln) back to back, and a time runs from the last reading before
+# the change (or from starting the ipvsadm that resets it) to the first
+# reading showing lagwlc again.
+set -u
+LAB_VM_ARGS=(--timeout 900 --mem 1536)
+. "$(dirname "$0")/lib/lab.sh"
+. "$(dirname "$0")/lib/mariadb.sh"
+. "$(dirname "$0")/lib/ha.sh"
+lab_boot_self "$@"
+
+POLL_MS=250
+ADOPT_MAX=$((POLL_MS + 1250))	# one poll, plus reading it back under TCG (a reading: 50-500 ms)
+FAILOVER_MAX=10000
+ktap_plan 9
+
+# sched_watch NS SECONDS: read NS's scheduler back to back for SECONDS,
+# "EPOCH SCHED" lines on stdout ("none": no service)
+sched_watch() {
+	local end=$((SECONDS + $2)) s
+	while [ $SECONDS -lt $end ]; do
+		s=$(ha_sched "$1")
+		echo "$EPOCHREALTIME ${s:-none}"
+	done
+}
+
+# off_lagwlc FILE: the longest stretch (ms) a sched_watch FILE shows a
+# service not on lagwlc, from the reading before it to the one after;
+# "-" if never
+off_lagwlc() {
+	awk 'BEGIN { worst = -1 }
+		$2 != "lagwlc" && $2 != "none" && !off { off = 1; from = prev }
+		$2 == "lagwlc" && off { off = 0; d = ($1 - from) * 1000; if (d > worst) worst = d }
+		{ prev = $1 }
+		END { if (off) print "open"; else if (worst < 0) print "-"; else printf "%d\n", worst }' "$1"
+}
+
+lab_load_module || { echo "Bail out! cannot load the module"; exit 1; }
+t=$SECONDS
+ha_setup || { echo "Bail out! the lab did not come up"; exit 1; }
+diag "MariaDB primary + r1..r3 replicating in $((SECONDS - t)) s"
+for d in d1 d2; do
+	ha_conf adopt/lagwlcd.conf $d >"$HA_W/$d-lagwlcd.conf"
+	ha_conf adopt/keepalived.conf $d >"$HA_W/$d-keepalived.conf"
+done
+sed 's/^/#   | /' "$HA_W/d1-lagwlcd.conf"
+
+# ---- 1. keepalived creates the service with wlc, lagwlcd adopts it ---------------------
+ok=0
+for d in d1 d2; do
+	ha_lagwlcd_start $d "$HA_W/$d-lagwlcd.conf"
+done
+sleep 1
+sched_watch d1 12 >"$HA_W/watch1" &
+wp=$!
+# d1 first: with nopreempt the first to become master keeps the VIP
+ha_keepalived_start d1 "$HA_W/d1-keepalived.conf" || ok=1
+wait $wp
+first=$(awk '$2 != "none" { print $2; exit }' "$HA_W/watch1")
+ms=$(awk '$2 == "none" { last = $1 } $2 == "lagwlc" { printf "%d\n", ($1 - last) * 1000; exit }' "$HA_W/watch1")
+onq d1 ipvsadm -Ln | sed 's/^/#   | /'
+grep 'adopt' "$HA_W/lagwlcd-d1.log" | sed 's/^/#   | /'
+diag "keepalived created the service with ${first:-nothing}; lagwlc within ${ms:-never} ms of the last reading without it"
+[ "$first" = wlc ] || [ "$first" = lagwlc ] || ok=1
+[ -n "$ms" ] && [ "$ms" -le $ADOPT_MAX ] || ok=1
+onq d1 ipvsadm -S -n | grep -q -- "-A -t $LAB_VIP:3306 -s lagwlc -p 50" || ok=1
+[ "$(onq d1 ipvsadm -S -n | grep -c -- '-r 198.18.0.1[123]:3306 -g -w 1')" -eq 3 ] || ok=1
+ADOPT_START=${ms:-never}
+ktap_result $ok "keepalived creates the service (wlc): lagwlcd has it on lagwlc within $ADOPT_MAX ms, persistence 50 and weights kept"
+
+# ---- 2. d2, the VIP, sessions ---------------------------------------------------------
+ok=0
+ms=$(ha_wait_vip d1 "$EPOCHREALTIME" 20) || ok=1
+ha_keepalived_start d2 "$HA_W/d2-keepalived.conf" || ok=1
+for ((i = 0; i < 60; i++)); do
+	[ "$(ha_sched d2)" = lagwlc ] && break
+	sleep 0.25
+done
+sleep 2
+for d in d1 d2; do
+	[ "$(ha_sched $d)" = lagwlc ] || { diag "$d: scheduler $(ha_sched $d)"; ok=1; }
+	for n in 1 2 3; do
+		ha_wait_state $d 198.18.0.1$n ok 15 || ok=1
+	done
+	out=$(onq $d "$HA_CTL" check --max-age 2000 2>&1) || { diag "$d: check: $out"; ok=1; }
+done
+res=$(ha_first "$EPOCHREALTIME" 10)
+diag "VIP on $(ha_master); a session: $res"
+[ "$(ha_master)" = d1 ] && [[ $res == ok* ]] || ok=1
+[ $ok -ne 0 ] && ha_logs
+ktap_result $ok "both directors: keepalived's service on lagwlc, replicas ok, check passes; VIP on d1, sessions work"
+
+# ---- 3. keepalived reload (SIGHUP) ------------------------------------------------------
+n0=$(wc -l <"$HA_W/lagwlcd-d1.log")
+sched_watch d1 6 >"$HA_W/watch3" &
+wp=$!
+sleep 0.5
+ha_keepalived_reload d1
+wait $wp
+off=$(off_lagwlc "$HA_W/watch3")
+tail -n +$((n0 + 1)) "$HA_W/lagwlcd-d1.log" | grep adopt | sed 's/^/#   | /'
+diag "keepalived SIGHUP: longest time off lagwlc: $off ms (-: never reset); scheduler now $(ha_sched d1)"
+[ "$(ha_sched d1)" = lagwlc ] && { [ "$off" = - ] || [ "$off" -le $ADOPT_MAX ]; }
+ktap_result $? "keepalived reload (SIGHUP): the service is on lagwlc again within $ADOPT_MAX ms, if it left it at all"
+
+# ---- 4. a scheduler reset by hand ---------------------------------------------------------
+n0=$(wc -l <"$HA_W/lagwlcd-d1.log")
+T0=$EPOCHREALTIME
+on d1 ipvsadm -E -t "$LAB_VIP:3306" -s wlc -p 50
+set_ms=$(ha_ms "$T0")
+for ((i = 0; i < 100; i++)); do
+	[ "$(ha_sched d1)" = lagwlc ] && break
+	sleep 0.05
+done
+off=$(ha_ms "$T0")
+sleep 0.5
+log=$(tail -n +$((n0 + 1)) "$HA_W/lagwlcd-d1.log" | grep adopt)
+printf '%s\n' "$log" | sed 's/^/#   | /'
+ts=$(sed -n 's/^\([0-9:.]*\) .*was reset to wlc.*/\1/p' <<<"$log" | head -n 1)
+sw=$(awk -v a="$T0" -v b="$(date -d "${ts:-00:00}" +%s.%3N)" 'BEGIN { printf "%d", (b - a) * 1000 }')
+diag "ipvsadm -E ... -s wlc (which itself took $set_ms ms): lagwlcd logged the switch back $sw ms after it was started, read back on lagwlc after $off ms; $(onq d1 ipvsadm -S -n | head -n 1)"
+ADOPT_RESET="$sw ms (logged; read back after $off ms)"
+[ "$(ha_sched d1)" = lagwlc ] && [ "$off" -le $ADOPT_MAX ] &&
+	[[ $log == *"was reset to wlc"* ]] &&
+	onq d1 ipvsadm -S -n | grep -q -- "-A -t $LAB_VIP:3306 -s lagwlc -p 50"
+ktap_result $? "scheduler reset to wlc: switched back within $ADOPT_MAX ms (logged), persistence kept"
+
+# ---- 5. keepalived's weights are the base ---------------------------------------------------
+# r1 weight 3 in d1's keepalived.conf, reloaded: keepalived sets it, lagwlcd
+# leaves it, lagwlc spreads new sessions by it (fresh sources: no template)
+sed -i '/real_server 198.18.0.11 3306/,/}/s/weight 1/weight 3/' "$HA_W/d1-keepalived.conf"
+ha_keepalived_reload d1
+for ((i = 0; i < 50; i++)); do
+	onq d1 ipvsadm -S -n | grep -q -- '-r 198.18.0.11:3306 -g -w 3' && break
+	sleep 0.2
+done
+sleep 2
+out=$(ha_who "${HA_SRCS[@]:0:10}")
+dist=$(awk '{ print $2 }' <<<"$out" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+c11=$(awk '$2 == 11' <<<"$out" | wc -l)
+c12=$(awk '$2 == 12' <<<"$out" | wc -l)
+c13=$(awk '$2 == 13' <<<"$out" | wc -l)
+diag "r1 weight 3 by keepalived: $(onq d1 ipvsadm -S -n | grep -- '-r 198.18.0.11'); scheduler $(ha_sched d1); 10 new sessions, server_id: $dist"
+onq d1 ipvsadm -S -n | grep -q -- '-r 198.18.0.11:3306 -g -w 3' && [ "$(ha_sched d1)" = lagwlc ] &&
+	[ "$c11" -ge 5 ] && [ "$c12" -ge 1 ] && [ "$c13" -ge 1 ] && [ $((c11 + c12 + c13)) -eq 10 ]
+ktap_result $? "a weight keepalived sets (r1: 3) stays, and lagwlc spreads by it (r1 gets >= 5 of 10, r2 and r3 some)"
+
+# ---- 6. TCP_CHECK removes a dead replica, and puts it back ---------------------------------
+T0=$EPOCHREALTIME
+ok=0
+db_kill r3
+for ((i = 0; i < 100; i++)); do
+	onq d1 ipvsadm -S -n | grep -q -- '-r 198.18.0.13:' || break
+	sleep 0.2
+done
+gone=$(ha_ms "$T0")
+out=$(ha_who "${HA_SRCS[@]:10:6}")
+dist=$(awk '{ print $2 }' <<<"$out" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+diag "r3's mariadbd killed: keepalived's TCP_CHECK took it out of d1's service after $gone ms; scheduler $(ha_sched d1); 6 new sessions, server_id: $dist"
+onq d1 ipvsadm -S -n | grep -q -- '-r 198.18.0.13:' && ok=1
+[ "$(ha_sched d1)" = lagwlc ] || ok=1
+[ "$(awk '$2 == 11 || $2 == 12' <<<"$out" | wc -l)" -eq 6 ] || ok=1
+T0=$EPOCHREALTIME
+db_restart r3 || ok=1
+for ((i = 0; i < 150; i++)); do
+	onq d1 ipvsadm -S -n | grep -q -- '-r 198.18.0.13:3306' && break
+	sleep 0.2
+done
+diag "r3 restarted: back in d1's service after $(ha_ms "$T0") ms, lagwlcd has it $(ha_wait_state d1 198.18.0.13 ok 15; ha_state d1 198.18.0.13)"
+onq d1 ipvsadm -S -n | grep -q -- '-r 198.18.0.13:3306' && [ "$(ha_sched d1)" = lagwlc ] || ok=1
+[ $ok -ne 0 ] && ha_logs
+ktap_result $ok "TCP_CHECK takes a dead replica out (lagwlc sends it nothing) and back in, the service stays on lagwlc"
+
+# ---- 7, 8. keepalived stopped on d1: failover, a held session -------------------------------
+ha_hold_open
+ha_hold_query >/dev/null	# more packets: IPVS syncs a connection at its 3rd
+synced=$(ha_hold_synced d2 10)
+diag "held session: server_id ${HELD:-none}, port ${HELD_PORT:-none}; on d1: $(ha_hold_entry d1); on d2 after ${synced:-never} ms: $(ha_hold_entry d2)"
+ha_first_arm 30
+T0=$EPOCHREALTIME
+ha_first_go "$T0"
+ha_keepalived_stop d1 &
+kp=$!
+vip=$(ha_wait_vip d2 "$T0" 30)
+res=$(ha_first_wait)
+wait $kp
+ms=$(awk '$1 == "ok" { print $2 }' <<<"$res")
+diag "failover (keepalived stopped on d1): VIP on d2 after ${vip:-never} ms, first new session after ${ms:-never} ms ($res); d2's scheduler $(ha_sched d2)"
+FAILOVER_STOP="VIP ${vip:-never} ms, session ${ms:-never} ms"
+[ -n "$ms" ] && [ "$ms" -le $FAILOVER_MAX ] && ha_via d2 && [ "$(ha_sched d2)" = lagwlc ]
+ktap_result $? "keepalived stopped on d1: VIP to d2, its service already on lagwlc, a new session within $FAILOVER_MAX ms"
+
+after=$(ha_hold_query)
+diag "keepalived's lvs_sync_daemon: after the failover the held session answers: $after (was $HELD); its entry on d2: $(ha_hold_entry d2)"
+[ -n "$synced" ] && [ "$after" = "$HELD" ]
+ktap_result $? "lvs_sync_daemon: a session held through the VIP survives the failover, on the same replica"
+
+# ---- 9. nopreempt: d1 back, the VIP stays ----------------------------------------------------
+ok=0
+sched_watch d1 10 >"$HA_W/watch9" &
+wp=$!
+ha_keepalived_start d1 "$HA_W/d1-keepalived.conf" || ok=1
+wait $wp
+ms=$(awk '$2 == "none" { last = $1 } $2 == "lagwlc" { printf "%d\n", ($1 - last) * 1000; exit }' "$HA_W/watch9")
+diag "keepalived back on d1: its service re-created, on lagwlc within ${ms:-never} ms; after 10 s the VIP is on $(ha_master)"
+[ "$(ha_master)" = d2 ] && [ -n "$ms" ] && [ "$ms" -le $ADOPT_MAX ] || ok=1
+[[ $(ha_first "$EPOCHREALTIME" 10) == ok* ]] && ha_via d2 || ok=1
+ktap_result $ok "nopreempt: keepalived back on d1 leaves the VIP on d2; d1's new service is adopted again"
+
+ha_hold_close
+diag "adopt: lagwlc ${ADOPT_START} ms after keepalived created the service, ${ADOPT_RESET} after a reset; failover: $FAILOVER_STOP"
+diag "this test ran $SECONDS s in the guest"
+ktap_exit
