@@ -19,18 +19,39 @@ LAB_VM_ARGS=(--timeout 900 --mem 1536)
 lab_boot_self "$@"
 
 POLL_MS=250
-ADOPT_MAX=$((POLL_MS + 1250))	# one poll, plus reading it back under TCG (a reading: 50-500 ms)
+ADOPT_MAX=$((POLL_MS + 750))	# lagwlcd's switch: one poll, plus a reading's time (TCG)
+READBACK_MAX=3000	# until a reading shows lagwlc (a reading: 50-500 ms under TCG)
 FAILOVER_MAX=10000
-ktap_plan 9
+ktap_plan 10
 
 # sched_watch NS SECONDS: read NS's scheduler back to back for SECONDS,
-# "EPOCH SCHED" lines on stdout ("none": no service)
+# "EPOCH SCHED" lines on stdout ("none": no service), EPOCH taken before
+# each reading
 sched_watch() {
-	local end=$((SECONDS + $2)) s
+	local end=$((SECONDS + $2)) s t
 	while [ $SECONDS -lt $end ]; do
+		t=$EPOCHREALTIME
 		s=$(ha_sched "$1")
-		echo "$EPOCHREALTIME ${s:-none}"
+		echo "$t ${s:-none}"
 	done
+}
+
+# log_epoch NS FROM PATTERN: when NS's lagwlcd logged the first line
+# after line FROM matching PATTERN (seconds since the epoch), or nothing
+log_epoch() {
+	local ts
+	ts=$(tail -n +$(($2 + 1)) "$HA_W/lagwlcd-$1.log" | sed -n "s/^\([0-9:.]*\) .*$3.*/\1/p" | head -n 1)
+	[ -n "$ts" ] && date -d "$ts" +%s.%3N
+}
+
+# adopted_ms WATCH NS FROM: ms from the start of the last reading in
+# WATCH that found no service to NS's lagwlcd logging its switch to
+# lagwlc (after line FROM): an upper bound of its reaction
+adopted_ms() {
+	local sw
+	sw=$(log_epoch "$2" "$3" 'scheduler switched from wlc to lagwlc') || return 1
+	awk -v sw="$sw" '$2 == "none" && $1 < sw { last = $1 }
+		END { if (last) printf "%d\n", (sw - last) * 1000 }' "$1"
 }
 
 # off_lagwlc FILE: the longest stretch (ms) a sched_watch FILE shows a
@@ -66,10 +87,10 @@ wp=$!
 ha_keepalived_start d1 "$HA_W/d1-keepalived.conf" || ok=1
 wait $wp
 first=$(awk '$2 != "none" { print $2; exit }' "$HA_W/watch1")
-ms=$(awk '$2 == "none" { last = $1 } $2 == "lagwlc" { printf "%d\n", ($1 - last) * 1000; exit }' "$HA_W/watch1")
+ms=$(adopted_ms "$HA_W/watch1" d1 0)
 onq d1 ipvsadm -Ln | sed 's/^/#   | /'
 grep 'adopt' "$HA_W/lagwlcd-d1.log" | sed 's/^/#   | /'
-diag "keepalived created the service with ${first:-nothing}; lagwlc within ${ms:-never} ms of the last reading without it"
+diag "keepalived created the service (first read: ${first:-nothing}); lagwlcd switched it ${ms:-never} ms after the last reading without it began"
 [ "$first" = wlc ] || [ "$first" = lagwlc ] || ok=1
 [ -n "$ms" ] && [ "$ms" -le $ADOPT_MAX ] || ok=1
 onq d1 ipvsadm -S -n | grep -q -- "-A -t $LAB_VIP:3306 -s lagwlc -p 50" || ok=1
@@ -109,8 +130,8 @@ wait $wp
 off=$(off_lagwlc "$HA_W/watch3")
 tail -n +$((n0 + 1)) "$HA_W/lagwlcd-d1.log" | grep adopt | sed 's/^/#   | /'
 diag "keepalived SIGHUP: longest time off lagwlc: $off ms (-: never reset); scheduler now $(ha_sched d1)"
-[ "$(ha_sched d1)" = lagwlc ] && { [ "$off" = - ] || [ "$off" -le $ADOPT_MAX ]; }
-ktap_result $? "keepalived reload (SIGHUP): the service is on lagwlc again within $ADOPT_MAX ms, if it left it at all"
+[ "$(ha_sched d1)" = lagwlc ] && { [ "$off" = - ] || [ "$off" -le $READBACK_MAX ]; }
+ktap_result $? "keepalived reload (SIGHUP): the service is on lagwlc again within $READBACK_MAX ms, if it left it at all"
 
 # ---- 4. a scheduler reset by hand ---------------------------------------------------------
 n0=$(wc -l <"$HA_W/lagwlcd-d1.log")
@@ -129,7 +150,7 @@ ts=$(sed -n 's/^\([0-9:.]*\) .*was reset to wlc.*/\1/p' <<<"$log" | head -n 1)
 sw=$(awk -v a="$T0" -v b="$(date -d "${ts:-00:00}" +%s.%3N)" 'BEGIN { printf "%d", (b - a) * 1000 }')
 diag "ipvsadm -E ... -s wlc (which itself took $set_ms ms): lagwlcd logged the switch back $sw ms after it was started, read back on lagwlc after $off ms; $(onq d1 ipvsadm -S -n | head -n 1)"
 ADOPT_RESET="$sw ms (logged; read back after $off ms)"
-[ "$(ha_sched d1)" = lagwlc ] && [ "$off" -le $ADOPT_MAX ] &&
+[ "$(ha_sched d1)" = lagwlc ] && [ "$sw" -le $ADOPT_MAX ] && [ "$off" -le $READBACK_MAX ] &&
 	[[ $log == *"was reset to wlc"* ]] &&
 	onq d1 ipvsadm -S -n | grep -q -- "-A -t $LAB_VIP:3306 -s lagwlc -p 50"
 ktap_result $? "scheduler reset to wlc: switched back within $ADOPT_MAX ms (logged), persistence kept"
@@ -185,18 +206,17 @@ ha_hold_open
 ha_hold_query >/dev/null	# more packets: IPVS syncs a connection at its 3rd
 synced=$(ha_hold_synced d2 10)
 diag "held session: server_id ${HELD:-none}, port ${HELD_PORT:-none}; on d1: $(ha_hold_entry d1); on d2 after ${synced:-never} ms: $(ha_hold_entry d2)"
-ha_first_arm 30
+ha_watch_start 120
+sleep 1
 T0=$EPOCHREALTIME
-ha_first_go "$T0"
 ha_keepalived_stop d1 &
 kp=$!
 vip=$(ha_wait_vip d2 "$T0" 30)
-res=$(ha_first_wait)
+read -r ms gap fails < <(ha_watch_settle "$T0" 30)
 wait $kp
-ms=$(awk '$1 == "ok" { print $2 }' <<<"$res")
-diag "failover (keepalived stopped on d1): VIP on d2 after ${vip:-never} ms, first new session after ${ms:-never} ms ($res); d2's scheduler $(ha_sched d2)"
-FAILOVER_STOP="VIP ${vip:-never} ms, session ${ms:-never} ms"
-[ -n "$ms" ] && [ "$ms" -le $FAILOVER_MAX ] && ha_via d2 && [ "$(ha_sched d2)" = lagwlc ]
+diag "failover (keepalived stopped on d1): VIP on d2 after ${vip:-never} ms, first new session answered after ${ms} ms; outage $gap ms ($fails tries failed); d2's scheduler $(ha_sched d2)"
+FAILOVER_STOP="VIP on d2 after ${vip:-never} ms, first session after $ms ms, outage $gap ms"
+[ "$ms" != never ] && [ "$ms" -le $FAILOVER_MAX ] && ha_via d2 && [ "$(ha_sched d2)" = lagwlc ]
 ktap_result $? "keepalived stopped on d1: VIP to d2, its service already on lagwlc, a new session within $FAILOVER_MAX ms"
 
 after=$(ha_hold_query)
@@ -206,17 +226,40 @@ ktap_result $? "lvs_sync_daemon: a session held through the VIP survives the fai
 
 # ---- 9. nopreempt: d1 back, the VIP stays ----------------------------------------------------
 ok=0
+n0=$(wc -l <"$HA_W/lagwlcd-d1.log")
 sched_watch d1 10 >"$HA_W/watch9" &
 wp=$!
 ha_keepalived_start d1 "$HA_W/d1-keepalived.conf" || ok=1
 wait $wp
-ms=$(awk '$2 == "none" { last = $1 } $2 == "lagwlc" { printf "%d\n", ($1 - last) * 1000; exit }' "$HA_W/watch9")
-diag "keepalived back on d1: its service re-created, on lagwlc within ${ms:-never} ms; after 10 s the VIP is on $(ha_master)"
+ms=$(adopted_ms "$HA_W/watch9" d1 "$n0")
+ADOPT_AGAIN=${ms:-never}
+diag "keepalived back on d1: its service re-created; lagwlcd switched it ${ms:-never} ms after the last reading without it began; after 10 s the VIP is on $(ha_master)"
 [ "$(ha_master)" = d2 ] && [ -n "$ms" ] && [ "$ms" -le $ADOPT_MAX ] || ok=1
 [[ $(ha_first "$EPOCHREALTIME" 10) == ok* ]] && ha_via d2 || ok=1
 ktap_result $ok "nopreempt: keepalived back on d1 leaves the VIP on d2; d1's new service is adopted again"
 
+# ---- 10. quorum lost: the sorry server ------------------------------------------------------
+# every replica dead: keepalived (d2, the master now) puts the primary in,
+# and lagwlcd keeps it up (not_replica = primary) so lagwlc sends it reads
+ok=0
+T0=$EPOCHREALTIME
+for n in r1 r2 r3; do
+	db_kill $n || ok=1
+done
+for ((i = 0; i < 100; i++)); do
+	onq d2 ipvsadm -S -n | grep -q -- "-r $DB_PRIMARY_ADDR:3306" && break
+	sleep 0.2
+done
+sorry=$(ha_ms "$T0")
+ha_wait_state d2 "$DB_PRIMARY_ADDR" ok 10 || ok=1
+res=$(ha_first "$EPOCHREALTIME" 15)
+onq d2 "$HA_CTL" show | sed 's/^/#   | /'
+diag "r1..r3 killed: the sorry server (the primary) in d2's service after $sorry ms, state $(ha_state d2 "$DB_PRIMARY_ADDR"); a session: $res"
+onq d2 ipvsadm -S -n | grep -q -- "-r $DB_PRIMARY_ADDR:3306" && [ "$(ha_sched d2)" = lagwlc ] || ok=1
+[[ $res == "ok "*" 1" ]] || ok=1
+ktap_result $ok "quorum lost: keepalived's sorry_server (the primary, not_replica = primary) takes the reads, on lagwlc"
+
 ha_hold_close
-diag "adopt: lagwlc ${ADOPT_START} ms after keepalived created the service, ${ADOPT_RESET} after a reset; failover: $FAILOVER_STOP"
+diag "adopt: lagwlc ${ADOPT_START} ms after keepalived created the service (${ADOPT_AGAIN} ms when it did again), ${ADOPT_RESET} after a reset; failover: $FAILOVER_STOP"
 diag "this test ran $SECONDS s in the guest"
 ktap_exit

@@ -8,9 +8,9 @@
 #                           |    persistence template each)
 #   d1 198.18.0.2 ----------+   keepalived, lagwlcd, IPVS service on the VIP
 #   d2 198.18.0.3 ----------+   the same; VRRP moves VIP 198.18.0.100 between them
-#   primary 198.18.0.10 ----+-- br0
-#   r1..r3 198.18.0.11-13 --+   MariaDB replicas, the VIP on lo, arp_ignore=1,
-#                               arp_announce=2
+#   primary 198.18.0.10 ----+-- br0  MariaDB primary (the adopt setup's sorry_server)
+#   r1..r3 198.18.0.11-13 --+   MariaDB replicas; these four with the VIP on lo,
+#                               arp_ignore=1, arp_announce=2
 #
 # The VIP is never assigned by the test: keepalived's VRRP adds it to the
 # master's eth0. Both directors define the IPVS service all the time (IPVS
@@ -45,7 +45,10 @@ ha_setup() {
 	for entry in "${HA_REPLICAS[@]}"; do
 		read -r ns addr _ <<<"$entry"
 		lab_ns "$ns" br0 "$addr/24"
-		# LVS-DR: the real server accepts the VIP but never answers ARP for it
+	done
+	# LVS-DR: a real server accepts the VIP but never answers ARP for it;
+	# the primary too (keepalived's sorry_server)
+	for ns in primary r1 r2 r3; do
 		onq "$ns" ip addr add "$LAB_VIP/32" dev lo
 		onq "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
 			net.ipv4.conf.all.arp_announce=2 \
@@ -161,39 +164,60 @@ ha_wait_vip() {
 	ha_ms "$2"
 }
 
-# ha_first_arm SECONDS: start a client (lib/haclient.py first) that, once
-# ha_first_go T0 says so, opens new sessions through the VIP until one
-# answers; ha_first_wait then prints "ok MS SERVER_ID" (MS from T0) or
-# "timeout MS". ha_first T0 SECONDS does all three (start-up included).
-ha_first_arm() {
+# ha_first T0 SECONDS: new sessions through the VIP until one answers:
+# "ok MS SERVER_ID" (MS from T0, lib/haclient.py's start-up included)
+# or "timeout MS"
+ha_first() {
+	local end=$((SECONDS + $2)) l
+	while [ $SECONDS -lt $end ]; do
+		l=$(ip netns exec client python3 "$LAB_TOP/tests/vm/lib/haclient.py" who 198.18.0.1)
+		[[ $l == *error* ]] || { echo "ok $(ha_ms "$1") ${l#* }"; return 0; }
+		sleep 0.1
+	done
+	echo "timeout $(ha_ms "$1")"
+	return 1
+}
+
+# ha_watch_start SECONDS: sessions through the VIP every 50 ms in the
+# background (lib/haclient.py watch), once it is ready; ha_watch_stop ends
+# them; ha_watch_outage T0 then sums up the log.
+ha_watch_start() {
 	local i
-	rm -f "$HA_W/first.in" "$HA_W/first.out"
-	mkfifo "$HA_W/first.in"
-	ip netns exec client python3 "$LAB_TOP/tests/vm/lib/haclient.py" first "$1" \
-		<"$HA_W/first.in" >"$HA_W/first.out" 2>&1 &
-	HA_FIRST=$!
-	exec 9>"$HA_W/first.in"
+	rm -f "$HA_W/watch.in" "$HA_W/watch.out"
+	mkfifo "$HA_W/watch.in"
+	ip netns exec client python3 "$LAB_TOP/tests/vm/lib/haclient.py" watch "$1" \
+		<"$HA_W/watch.in" >"$HA_W/watch.out" 2>&1 &
+	HA_WATCH=$!
+	LAB_PIDS+=($!)
+	exec 9>"$HA_W/watch.in"
 	for ((i = 0; i < 200; i++)); do
-		grep -q '^ready' "$HA_W/first.out" && return 0
+		grep -q '^ready' "$HA_W/watch.out" && return 0
 		sleep 0.05
 	done
 	return 1
 }
-ha_first_go() {
-	echo "$1" >&9
+ha_watch_stop() {
 	exec 9>&-
+	_db_wait_gone "$HA_WATCH" 10
 }
-ha_first_wait() {
-	# polled, not waited for: this may run in a subshell
-	while ! grep -qE '^(ok|timeout)' "$HA_W/first.out" && ! _db_gone "$HA_FIRST"; do
-		sleep 0.05
-	done
-	grep -v '^ready' "$HA_W/first.out"
-}
-ha_first() {
-	ha_first_arm "$2"
-	ha_first_go "$1"
-	ha_first_wait
+
+# ha_watch_outage T0: "FIRST GAP FAILS": FIRST, ms from T0 to the first
+# session answered after the last failed one (after T0 if none failed);
+# GAP, ms between the last session answered before the first failure and
+# that one (0 if none failed); FAILS, the failed tries. FIRST is "never"
+# if none was answered after.
+ha_watch_outage() {
+	awk -v t0="$1" '
+		$3 == "ok" && !nf { lastok = $2 }
+		$3 == "fail" { nf++; lastfail = $1 }
+		$3 == "ok" && $1 >= t0 { okt[++n] = $1; oke[n] = $2 }
+		END {
+			first = ""
+			for (i = 1; i <= n; i++)
+				if (!nf || okt[i] > lastfail) { first = oke[i]; break }
+			if (first == "") { printf "never - %d\n", nf; exit }
+			printf "%d %d %d\n", (first - t0) * 1000, nf ? (first - lastok) * 1000 : 0, nf
+		}' "$HA_W/watch.out"
 }
 
 # ha_who SRC...: one new session from each source: "SRC SERVER_ID" lines
@@ -238,6 +262,19 @@ ha_logs() {
 		diag "tail of $f:"
 		tail -n 15 "$f" | sed 's/^/#   | /'
 	done
+}
+
+# ha_watch_settle T0 SECONDS: wait until a session has been answered after
+# the failures that followed T0 (SECONDS at most), stop watching, print
+# ha_watch_outage T0
+ha_watch_settle() {
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		case $(ha_watch_outage "$1") in never*) sleep 0.1 ;; *) break ;; esac
+	done
+	sleep 0.5
+	ha_watch_stop
+	ha_watch_outage "$1"
 }
 
 # ---- a session held open through the VIP (connection sync) ------------------

@@ -3,12 +3,12 @@
 """Clients through the VIP for the HA tests (tests/vm/t-ha-*.sh), as the lab's
 app account (SELECT @@server_id: which replica answered).
 
-  haclient.py first DEADLINE_S
-      prints "ready", reads T0 (seconds since the epoch) from stdin, then
-      connects again and again (each try 0.5 s at most, 50 ms apart) until
-      one session answers; prints "ok MS SERVER_ID" (MS since T0) or
-      "timeout MS". Started ahead, so that its start-up (seconds under
-      TCG) is not in the figure.
+  haclient.py watch DEADLINE_S
+      prints "ready", then opens a new session every 50 ms (each try 0.5 s
+      at most) until stdin is closed or DEADLINE_S passes; a line each:
+      "START END ok SERVER_ID" or "START END fail" (seconds since the
+      epoch). Started ahead of a failover, its start-up (seconds under
+      TCG) is not in the figures.
   haclient.py who SRC...
       one new session from each source address SRC; a line "SRC SERVER_ID"
       or "SRC error WHY" each
@@ -18,6 +18,7 @@ app account (SELECT @@server_id: which replica answered).
       "connected SERVER_ID LOCAL_PORT" first
 """
 import sys
+import threading
 import time
 
 import pymysql
@@ -38,21 +39,27 @@ def server_id(conn):
         return cur.fetchone()[0]
 
 
-def first(deadline):
+def watch(deadline):
+    done = threading.Event()
+
+    def wait_stdin():
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=wait_stdin, daemon=True).start()
     print("ready", flush=True)
-    t0 = float(sys.stdin.readline())
     end = time.time() + deadline
-    while time.time() < end:
+    while not done.is_set() and time.time() < end:
+        t = time.time()
         try:
             conn = connect()
             sid = server_id(conn)
-            print("ok %d %d" % ((time.time() - t0) * 1000, sid), flush=True)
             conn.close()
-            return 0
+            print("%.3f %.3f ok %d" % (t, time.time(), sid), flush=True)
         except Exception:
-            time.sleep(0.05)
-    print("timeout %d" % ((time.time() - t0) * 1000), flush=True)
-    return 1
+            print("%.3f %.3f fail" % (t, time.time()), flush=True)
+        time.sleep(0.05)
+    return 0
 
 
 def who(srcs):
@@ -79,13 +86,13 @@ def hold():
 
 def main():
     cmd = sys.argv[1]
-    if cmd == "first":
-        return first(float(sys.argv[2]))
+    if cmd == "watch":
+        return watch(float(sys.argv[2]))
     if cmd == "who":
         return who(sys.argv[2:])
     if cmd == "hold":
         return hold()
-    print("usage: haclient.py first|who|hold ...", file=sys.stderr)
+    print("usage: haclient.py watch|who|hold ...", file=sys.stderr)
     return 2
 
 
