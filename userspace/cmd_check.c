@@ -5,11 +5,13 @@
  * A health check for keepalived's track_script (vrrp_script): exit 0 when
  * this director can schedule by lag, 1 with one line on stderr saying why
  * not. It can when the module is loaded and its family answers a dump;
- * with --max-age also only when a prober (lagwlcd) is alive, i.e. at least
- * one replica has a report at most MS old that is not stale. lagwlcd
- * reports every replica every poll, up or down, and its replicas turn
- * stale the moment its socket closes, so a fresh report means a live
- * prober whatever the replicas' health.
+ * with --max-age also only when a prober (lagwlcd) is alive and sees a
+ * replica: at least one replica has a report at most MS old that is not
+ * stale (lagwlcd reports every replica every poll, and its replicas turn
+ * stale the moment its socket closes) and says it is up (ok or lagging).
+ * The last part keeps the VIP off a director that cannot reach any replica
+ * (its link was cut, say) until its lagwlcd has seen one again: taking
+ * the VIP back earlier would fail every new connection.
  *
  * The module is looked for in /sys first: resolving the family would load
  * it (MODULE_ALIAS_GENL_FAMILY), and a check must change nothing.
@@ -31,6 +33,7 @@ struct freshness {
 	uint32_t max_age;
 	unsigned int n;		/* replicas in the table */
 	unsigned int fresh;	/* of those, reported within max_age and not stale */
+	unsigned int up;	/* of those, ok or lagging */
 	uint32_t youngest;	/* smallest age seen, UINT32_MAX if none */
 };
 
@@ -47,8 +50,11 @@ static int on_replica(struct nl_msg *msg, void *arg)
 		return 0;
 	if (r.age_ms < f->youngest)
 		f->youngest = r.age_ms;
-	if (r.age_ms <= f->max_age && !(r.has_state && r.state == LAGWLC_STATE_STALE))
-		f->fresh++;
+	if (r.age_ms > f->max_age || !r.has_state || r.state == LAGWLC_STATE_STALE)
+		return 0;
+	f->fresh++;
+	if (r.state == LAGWLC_STATE_OK || r.state == LAGWLC_STATE_LAGGING)
+		f->up++;
 	return 0;
 }
 
@@ -92,7 +98,7 @@ int cmd_check(int argc, char **argv, const struct ctl *ctl)
 			r = -NLE_NOMEM;
 			break;
 		}
-		f.n = f.fresh = 0;
+		f.n = f.fresh = f.up = 0;
 		f.youngest = UINT32_MAX;
 		r = lnl_transact(&c, msg, on_replica, &f, &err);
 		nlmsg_free(msg);
@@ -112,6 +118,10 @@ int cmd_check(int argc, char **argv, const struct ctl *ctl)
 		else
 			fprintf(stderr, "lagwlcctl: check: no fresh report: the newest of %u replica(s) is %u ms old or stale, max %u ms (is lagwlcd running?)\n",
 				f.n, f.youngest, f.max_age);
+		goto out;
+	}
+	if (want_fresh && !f.up) {
+		fprintf(stderr, "lagwlcctl: check: lagwlcd reports none of %u replica(s) up\n", f.n);
 		goto out;
 	}
 	status = EXIT_OK;

@@ -125,17 +125,23 @@ diag "held session after the failover: $after (was $HELD); its entry on d2: $(ha
 [ "$after" = "$HELD" ]
 ktap_result $? "the session held through the VIP still answers through d2, on the same replica"
 
-# ---- 8. link back: preempt ---------------------------------------------------------------
+# ---- 8. link back: preempt, once d1 sees replicas again ---------------------------------
+# cut off, d1's lagwlcd reports every replica down, and its check fails:
+# d1 takes the VIP back only when it could serve
+why=$(onq d1 "$HA_CTL" check --max-age 2000 2>&1)
+rc=$?
 ha_watch_start 120
 T0=$EPOCHREALTIME
 ip link set v-d1-eth0 up
-vip=$(ha_wait_vip d1 "$T0" 30)
+vip=$(ha_wait_vip d1 "$T0" 40)
 sleep 2	# failures, if any, start when the VIP moves
 read -r ms gap fails < <(ha_watch_settle "$T0" 30)
-diag "d1's link back: VIP back on d1 after ${vip:-never} ms (preempt, priority 150 > 100); sessions: $fails tries failed, outage $gap ms, answered again $ms ms after the link came back; VIP on $(ha_master)"
+diag "d1 cut off: its check: status $rc: $why"
+diag "d1's link back: VIP back on d1 after ${vip:-never} ms (preempt, priority 150 > 100, once the check passes again); sessions: $fails tries failed, outage $gap ms; VIP on $(ha_master)"
 FAILBACK_LINK="VIP on d1 after ${vip:-never} ms, outage $gap ms"
-[ -n "$vip" ] && [ "$(ha_master)" = d1 ] && [ "$ms" != never ] && ha_via d1
-ktap_result $? "failback (preempt): with its link back d1 takes the VIP back, sessions work through it"
+[ $rc -eq 1 ] && [[ $why == *"none of 3 replica(s) up"* ]] &&
+	[ -n "$vip" ] && [ "$(ha_master)" = d1 ] && [ "$ms" != never ] && [ "$gap" -le 3000 ] && ha_via d1
+ktap_result $? "failback (preempt): cut off, d1's check fails (no replica up); with its link back d1 takes the VIP back once it sees replicas, outage <= 3000 ms"
 
 # ---- 9, 10. stop keepalived on d1, start it again -------------------------------------------
 ha_watch_start 120
