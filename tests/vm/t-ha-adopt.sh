@@ -121,7 +121,8 @@ onq d1 ipvsadm -Ln | sed 's/^/#   | /'
 grep 'adopt' "$HA_W/lagwlcd-d1.log" | sed 's/^/#   | /'
 diag "keepalived created the service (first read: ${first:-nothing}); lagwlcd switched it ${ms:-never} ms after the last reading without it began"
 [ "$first" = wlc ] || [ "$first" = lagwlc ] || ok=1
-[ -n "$ms" ] && [ "$ms" -le $ADOPT_MAX ] || { sed 's/^/#   watch: /' "$HA_W/watch1"; ok=1; }
+sed 's/^/#   watch: /' "$HA_W/watch1"
+[ -n "$ms" ] && [ "$ms" -le $ADOPT_MAX ] || ok=1
 onq d1 ipvsadm -S -n | grep -q -- "-A -t $LAB_VIP:3306 -s lagwlc -p 50" || ok=1
 [ "$(onq d1 ipvsadm -S -n | grep -c -- '-r 198.18.0.1[123]:3306 -g -w 1')" -eq 3 ] || ok=1
 ADOPT_START=${ms:-never}
