@@ -29,7 +29,7 @@ static const struct {
 	  "lagwlc services with their replicas' lag, or one replica" },
 	{ "monitor", cmd_monitor, "", "print replicas' state changes as they happen" },
 	{ "check", cmd_check, "[--max-age MS]",
-	  "exit 0 if the module answers (and a replica was reported within MS), for keepalived" },
+	  "exit 0 if the module answers (and lagwlcd reported a replica up within MS), for keepalived" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
