@@ -28,6 +28,8 @@ static const struct {
 	{ "show", cmd_show, "[ADDR:PORT]",
 	  "lagwlc services with their replicas' lag, or one replica" },
 	{ "monitor", cmd_monitor, "", "print replicas' state changes as they happen" },
+	{ "check", cmd_check, "[--max-age MS]",
+	  "exit 0 if the module answers (and lagwlcd reported a replica up within MS), for keepalived" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -68,7 +70,7 @@ int usage_error(const char *name, const char *fmt, ...)
 			return EXIT_USAGE;
 		}
 	}
-	fprintf(stderr, "Usage: lagwlcctl [-j] { set | del | flush | show | monitor } ... (lagwlcctl -h for more)\n");
+	fprintf(stderr, "Usage: lagwlcctl [-j] { set | del | flush | show | monitor | check } ... (lagwlcctl -h for more)\n");
 	return EXIT_USAGE;
 }
 

@@ -166,6 +166,20 @@ static void retire(struct lagwlcd *d, struct prober *p)
 	d->dying = p;
 }
 
+/*
+ * Between rescans, adopted services are looked at every poll: a keepalived
+ * reload that resets the scheduler to wlc is undone within one poll, not
+ * one rescan. A switch means new real servers may be in a lagwlc service
+ * now: rescan at once.
+ */
+static void adopt_poll(struct lagwlcd *d)
+{
+	read_ipvs(d);
+	if (d->ipvs_status == IPVS_READ &&
+	    adopt_run(&d->ps.nl, &d->cfg, &d->ipvs, &d->memo, d->dry_run) > 0)
+		d->next_rescan = 0;
+}
+
 /* The probers for the replicas of the configuration and of IPVS. */
 static void rescan(struct lagwlcd *d)
 {
@@ -404,6 +418,8 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 			rescan(d);
 			d->next_rescan = now + (d->cfg.poll_ms * 4 > RESCAN_MIN_MS ?
 						d->cfg.poll_ms * 4 : RESCAN_MIN_MS);
+		} else if (d->cfg.nadopts) {
+			adopt_poll(d);
 		}
 		atomic_store(&news, false);
 		push(d);
