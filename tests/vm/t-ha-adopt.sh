@@ -234,14 +234,8 @@ ha_hold_open
 ha_hold_query >/dev/null	# more packets: IPVS syncs a connection at its 3rd
 synced=$(ha_hold_synced d2 10)
 diag "held session: server_id ${HELD:-none}, port ${HELD_PORT:-none}; on d1: $(ha_hold_entry d1); on d2 after ${synced:-never} ms: $(ha_hold_entry d2)"
-ha_watch_start 120
-sleep 1
-T0=$EPOCHREALTIME
-ha_keepalived_stop d1 &
-kp=$!
-vip=$(ha_wait_vip d2 "$T0" 30)
-read -r ms gap fails < <(ha_watch_settle "$T0" 30)
-wait $kp
+ha_failover_stop
+vip=$HA_VIP ms=$HA_FIRST gap=$HA_GAP fails=$HA_FAILS
 diag "failover (keepalived stopped on d1): VIP on d2 after ${vip:-never} ms, first new session answered after ${ms} ms; outage $gap ms ($fails tries failed); d2's scheduler $(ha_sched d2)"
 FAILOVER_STOP="VIP on d2 after ${vip:-never} ms, first session after $ms ms, outage $gap ms"
 [ "$ms" != never ] && [ "$ms" -le $FAILOVER_MAX ] && ha_via d2 && [ "$(ha_sched d2)" = lagwlc ]

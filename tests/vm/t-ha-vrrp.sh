@@ -144,14 +144,8 @@ FAILBACK_LINK="VIP on d1 after ${vip:-never} ms, outage $gap ms"
 ktap_result $? "failback (preempt): cut off, d1's check fails (no replica up); with its link back d1 takes the VIP back once it sees replicas, outage <= 3000 ms"
 
 # ---- 9, 10. stop keepalived on d1, start it again -------------------------------------------
-ha_watch_start 120
-sleep 1
-T0=$EPOCHREALTIME
-ha_keepalived_stop d1 &
-kp=$!
-vip=$(ha_wait_vip d2 "$T0" 30)
-read -r ms gap fails < <(ha_watch_settle "$T0" 30)
-wait $kp
+ha_failover_stop
+vip=$HA_VIP ms=$HA_FIRST gap=$HA_GAP fails=$HA_FAILS
 diag "failover (keepalived stopped on d1): VIP on d2 after ${vip:-never} ms, first new session answered after ${ms} ms; outage $gap ms ($fails tries failed)"
 FAILOVER_STOP="VIP on d2 after ${vip:-never} ms, first session after $ms ms, outage $gap ms"
 [ "$ms" != never ] && [ "$ms" -le $FAILOVER_MAX ] && ha_via d2 && [ "$(ha_master)" = d2 ]

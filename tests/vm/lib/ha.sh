@@ -277,6 +277,23 @@ ha_watch_settle() {
 	ha_watch_outage "$1"
 }
 
+# ha_failover_stop: stop keepalived on d1 (the master) while sessions are
+# opened through the VIP every 50 ms; T0 is when the stop began, HA_VIP the
+# ms until d2 held the VIP (empty: never), and HA_FIRST HA_GAP HA_FAILS the
+# ms until a new session was answered, the outage and the failed tries
+# (ha_watch_outage)
+ha_failover_stop() {
+	local kp
+	ha_watch_start 120
+	sleep 1
+	T0=$EPOCHREALTIME
+	ha_keepalived_stop d1 &
+	kp=$!
+	HA_VIP=$(ha_wait_vip d2 "$T0" 30)
+	read -r HA_FIRST HA_GAP HA_FAILS < <(ha_watch_settle "$T0" 30)
+	wait $kp
+}
+
 # ---- a session held open through the VIP (connection sync) ------------------
 
 # ha_hold_open: one session from the client's 198.18.0.1, kept open
