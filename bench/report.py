@@ -39,6 +39,15 @@ def pct(xs, p):
     return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
 
 
+def save(fig, ax, raw, name, ylabel, title, **legend):
+    """Label ax, write its figure next to results.md as NAME.png."""
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(**legend)
+    fig.tight_layout()
+    fig.savefig(os.path.join(os.path.dirname(raw), name + ".png"), dpi=110)
+
+
 def shares(rs):
     n = len(rs)
     by = {sid: sum(1 for r in rs if r[1] == sid) for sid in REPLICAS}
@@ -72,11 +81,8 @@ def stale_section(raw, md):
         ax.bar([i - 0.1 + 0.2 * k for i in x], [100 * r[2][sid] / max(r[1], 1) for r in rows],
                0.2, label="reads from %s%s" % (REPLICAS[sid], " (30 s behind)" if sid == 11 else ""))
     ax.set_xticks(list(x), [r[0] for r in rows])
-    ax.set_ylabel("% of reads")
-    ax.set_title("One replica 30 s behind: stale reads and where reads went")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(os.path.dirname(raw), "stale.png"), dpi=110)
+    save(fig, ax, raw, "stale", "% of reads",
+         "One replica 30 s behind: stale reads and where reads went", fontsize=8)
     return rows
 
 
@@ -119,12 +125,8 @@ def reaction_section(raw, md):
                 label="poll %d ms" % p)
     md.append("")
     ax.set_xlabel("ms from lag crossing max_lag_ms to exclusion")
-    ax.set_ylabel("fraction of trials")
-    ax.set_title("Reaction latency (CDF)")
     ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(os.path.dirname(raw), "reaction.png"), dpi=110)
+    save(fig, ax, raw, "reaction", "fraction of trials", "Reaction latency (CDF)")
     return res
 
 
@@ -150,11 +152,8 @@ def balance_section(raw, md):
                0.25, label=sched)
     ax.plot(range(3), [100 / 6, 200 / 6, 300 / 6], "k_", markersize=30, label="by weight")
     ax.set_xticks(range(3), ["r1 (w 1)", "r2 (w 2)", "r3 (w 3)"])
-    ax.set_ylabel("% of new connections")
-    ax.set_title("No lag: share of new connections, weights 1:2:3")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(os.path.dirname(raw), "balance.png"), dpi=110)
+    save(fig, ax, raw, "balance", "% of new connections",
+         "No lag: share of new connections, weights 1:2:3", fontsize=8)
     return diff
 
 
