@@ -26,6 +26,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend)
 
+from demo_files import lines, parse_read, read_phases  # noqa: E402
+
 REPLICAS = [("r1", "198.18.0.11", 11, "tab:blue"), ("r2", "198.18.0.12", 12, "tab:orange"),
             ("r3", "198.18.0.13", 13, "tab:green")]
 BIN = 2.0
@@ -50,36 +52,16 @@ def load(d):
                 t.append(float(row["t"]))
                 # a gap where the module knows no lag (down)
                 lag.append(int(row["lag_ms"]) / 1000 if row["lag_ms"] else float("nan"))
-    reads = []
-    try:
-        with open(os.path.join(d, "reads")) as f:
-            for line in f:
-                p = line.split()
-                if len(p) >= 2 and p[0][0].isdigit():
-                    reads.append((float(p[0]), None if p[1] == "ERR" else int(p[1])))
-    except OSError:
-        pass
-    phases = []
-    try:
-        with open(os.path.join(d, "phases")) as f:
-            for line in f:
-                p = line.rstrip("\n").split("\t")
-                if len(p) == 3:
-                    phases.append((float(p[0]), p[1], p[2]))
-    except OSError:
-        pass
+    reads = [r[:2] for r in map(parse_read, lines(os.path.join(d, "reads"))) if r]
+    phases = read_phases(os.path.join(d, "phases"))
     events = []
-    try:
-        with open(os.path.join(d, "events")) as f:
-            for line in f:
-                t, _, js = line.partition(" ")
-                try:
-                    e = json.loads(js)
-                    events.append((float(t), e.get("address"), e.get("old_state"), e.get("state")))
-                except ValueError:
-                    pass
-    except OSError:
-        pass
+    for line in lines(os.path.join(d, "events")):
+        t, _, js = line.partition(" ")
+        try:
+            e = json.loads(js)
+        except ValueError:
+            continue
+        events.append((float(t), e.get("address"), e.get("old_state"), e.get("state")))
     return params, timeline, reads, phases, events
 
 

@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+from demo_files import parse_read, read_phases
+
 REPLICAS = [("r1", "198.18.0.11", 11), ("r2", "198.18.0.12", 12), ("r3", "198.18.0.13", 13)]
 WINDOW = 2.0    # seconds of reads behind the share column
 BAR = 10
@@ -52,30 +54,6 @@ class Reads:
 
     def window(self, a, b):
         return [r for r in self.rows if a <= r[0] < b]
-
-
-def parse_read(line):
-    f = line.split()
-    if len(f) < 2 or not f[0][0].isdigit():
-        return None
-    if f[1] == "ERR":
-        return (float(f[0]), None, 0)
-    if len(f) < 4:
-        return None
-    return (float(f[0]), int(f[1]), int(f[3]))
-
-
-def read_phases(path):
-    out = []
-    try:
-        with open(path) as f:
-            for line in f:
-                p = line.rstrip("\n").split("\t")
-                if len(p) == 3:
-                    out.append((float(p[0]), p[1], p[2]))
-    except OSError:
-        pass
-    return out
 
 
 def shares(rows):
