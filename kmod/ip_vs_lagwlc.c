@@ -60,13 +60,14 @@ static struct ip_vs_dest *lagwlc_schedule(struct ip_vs_service *svc,
 	bool all_lagging;
 
 	list_for_each_entry_rcu(dest, &svc->destinations, n_list) {
-		u64 view;
+		u32 view;
 
 		if (!lagwlc_load_of(dest, &cand.load))
 			continue;
 		view = lagwlc_view_lookup(ln, dest->af, &dest->addr, dest->port);
-		cand.lag_ms = (u32)view;
-		lagwlc_offer(&choice, dest, view >> 32, &cand, penalty);
+		cand.lag_ms = lagwlc_view_lag(view);
+		lagwlc_offer(&choice, dest, lagwlc_view_class(view), &cand,
+			     penalty);
 	}
 
 	dest = lagwlc_chosen(&choice, lagwlc_param_all_lagging_reject(),
@@ -98,6 +99,13 @@ static int __init lagwlc_init(void)
 {
 	int err;
 
+	/* a lag and a class share the packet path's 32-bit word */
+	BUILD_BUG_ON(LAGWLC_LAG_MAX_MS > LAGWLC_VIEW_LAG_MASK);
+	BUILD_BUG_ON(LAGWLC_CLASS_EXCLUDED >= 1 << (32 - LAGWLC_VIEW_SHIFT));
+
+	err = lagwlc_params_check();
+	if (err)
+		return err;
 	/* the table first: the scheduler and netlink both use it */
 	err = lagwlc_table_init();
 	if (err)

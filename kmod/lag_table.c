@@ -5,10 +5,18 @@
  * requests, the stale timer, socket release, tunable changes) serialise on
  * lagwlc_net.lock and derive a replica's state whenever they change it; the
  * packet path only looks entries up under RCU and reads one word.
+ *
+ * A namespace allocates its hash table (8 KiB) when it reports its first
+ * replica, charged to the reporter's memory cgroup like the entries, and
+ * hashes with a seed of its own, so that one namespace's admin cannot
+ * predict another's chains. Replicas reported with LAGWLC_A_SOCKET_OWNER
+ * hang off their socket's struct lagwlc_owner, found by portid in an
+ * xarray: closing a socket that owns nothing costs one lookup.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/jhash.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
@@ -27,13 +35,17 @@ struct lagwlc_net *lagwlc_net(struct net *net)
 	return net_generic(net, lagwlc_net_id);
 }
 
-static u32 lagwlc_hash(u16 af, const union nf_inet_addr *addr, u16 port)
+static u32 lagwlc_hash(const struct lagwlc_net *ln, u16 af,
+		       const union nf_inet_addr *addr, u16 port)
 {
-	u32 initval = (u32)port << 16 | af;
+	u32 initval = ln->seed ^ ((u32)port << 16 | af);
+	u32 h;
 
 	if (af == AF_INET6)
-		return jhash2((__force const u32 *)addr->all, 4, initval);
-	return jhash_1word((__force u32)addr->ip, initval);
+		h = jhash2((__force const u32 *)addr->all, 4, initval);
+	else
+		h = jhash_1word((__force u32)addr->ip, initval);
+	return hash_32(h, LAGWLC_HASH_BITS);
 }
 
 static bool lagwlc_key_match(const struct lagwlc_key *key, u16 af,
@@ -51,38 +63,59 @@ bool lagwlc_key_equal(const struct lagwlc_key *a, const struct lagwlc_key *b)
 	return lagwlc_key_match(a, b->af, &b->addr, b->port);
 }
 
-static u64 lagwlc_view(enum lagwlc_class class, u32 lag_ms)
-{
-	return (u64)class << 32 | lag_ms;
-}
-
 /* Packet path, under RCU: what the scheduler should make of a destination. */
-u64 lagwlc_view_lookup(struct lagwlc_net *ln, u16 af,
+u32 lagwlc_view_lookup(struct lagwlc_net *ln, u16 af,
 		       const union nf_inet_addr *addr, __be16 port)
 {
+	struct lagwlc_table *t = rcu_dereference(ln->table);
 	struct lagwlc_replica *r;
 	u16 hport = ntohs(port);
 
-	hash_for_each_possible_rcu(ln->replicas, r, node,
-				   lagwlc_hash(af, addr, hport)) {
+	if (!t)
+		return lagwlc_view(LAGWLC_CLASS_NORMAL, 0);
+	hlist_for_each_entry_rcu(r, &t->buckets[lagwlc_hash(ln, af, addr, hport)],
+				 node) {
 		if (lagwlc_key_match(&r->key, af, addr, hport))
 			return READ_ONCE(r->view);
 	}
 	return lagwlc_view(LAGWLC_CLASS_NORMAL, 0);
 }
 
+static struct lagwlc_table *lagwlc_table_locked(struct lagwlc_net *ln)
+{
+	return rcu_dereference_protected(ln->table, lockdep_is_held(&ln->lock));
+}
+
 /* Under ln->lock. */
 struct lagwlc_replica *lagwlc_replica_find(struct lagwlc_net *ln,
 					   const struct lagwlc_key *key)
 {
+	struct lagwlc_table *t = lagwlc_table_locked(ln);
 	struct lagwlc_replica *r;
 
-	hash_for_each_possible(ln->replicas, r, node,
-			       lagwlc_hash(key->af, &key->addr, key->port)) {
+	if (!t)
+		return NULL;
+	hlist_for_each_entry(r, &t->buckets[lagwlc_hash(ln, key->af, &key->addr,
+							key->port)], node) {
 		if (lagwlc_key_match(&r->key, key->af, &key->addr, key->port))
 			return r;
 	}
 	return NULL;
+}
+
+/* The table, allocated on first use. Under ln->lock. */
+static struct lagwlc_table *lagwlc_table_get(struct lagwlc_net *ln)
+{
+	struct lagwlc_table *t = lagwlc_table_locked(ln);
+
+	if (t)
+		return t;
+	t = kvzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	if (!t)
+		return NULL;
+	/* zeroed memory is a table of empty hlist_heads */
+	rcu_assign_pointer(ln->table, t);
+	return t;
 }
 
 u32 lagwlc_replica_age_ms(const struct lagwlc_replica *r)
@@ -99,10 +132,84 @@ static void lagwlc_bump_gen(struct lagwlc_net *ln)
 		ln->gen = 1;
 }
 
-static unsigned long lagwlc_deadline(const struct lagwlc_replica *r,
-				     u32 stale_ms)
+/* Detach @r from its reporting socket; free the owner once it owns nothing. */
+static void lagwlc_disown(struct lagwlc_net *ln, struct lagwlc_replica *r)
 {
-	return r->reported + msecs_to_jiffies(stale_ms);
+	struct lagwlc_owner *o = r->owner;
+
+	if (!o)
+		return;
+	list_del(&r->owner_node);
+	r->owner = NULL;
+	if (list_empty(&o->replicas)) {
+		xa_erase(&ln->owners, o->portid);
+		kfree(o);
+	}
+}
+
+/* The owner of @portid, created if need be. Under ln->lock. */
+static struct lagwlc_owner *lagwlc_owner_get(struct lagwlc_net *ln, u32 portid)
+{
+	struct lagwlc_owner *o = xa_load(&ln->owners, portid);
+	int err;
+
+	if (o)
+		return o;
+	o = kzalloc(sizeof(*o), GFP_KERNEL_ACCOUNT);
+	if (!o)
+		return NULL;
+	INIT_LIST_HEAD(&o->replicas);
+	o->portid = portid;
+	err = xa_err(xa_store(&ln->owners, portid, o, GFP_KERNEL_ACCOUNT));
+	if (err) {
+		kfree(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* An owner created for a request that then failed owns nothing: drop it. */
+static void lagwlc_owner_put_unused(struct lagwlc_net *ln,
+				    struct lagwlc_owner *o)
+{
+	if (o && list_empty(&o->replicas)) {
+		xa_erase(&ln->owners, o->portid);
+		kfree(o);
+	}
+}
+
+static void lagwlc_set_owner(struct lagwlc_net *ln, struct lagwlc_replica *r,
+			     struct lagwlc_owner *o)
+{
+	if (r->owner == o)
+		return;
+	lagwlc_disown(ln, r);
+	if (o) {
+		list_add(&r->owner_node, &o->replicas);
+		r->owner = o;
+	}
+}
+
+/*
+ * When @r next needs the stale timer: its report's expiry while it has one,
+ * its eviction when it is stale and released; false when never.
+ */
+static bool lagwlc_deadline(const struct lagwlc_replica *r, u32 stale_ms,
+			    u32 evict_ms, bool stale_closed,
+			    unsigned long *deadline)
+{
+	if (r->state != LAGWLC_STATE_STALE) {
+		*deadline = r->reported + msecs_to_jiffies(stale_ms);
+		return true;
+	}
+	/*
+	 * Under stale_policy=closed a stale entry keeps its replica out;
+	 * forgetting it would let the replica back in as plain wlc.
+	 */
+	if (!r->released || !evict_ms || stale_closed)
+		return false;
+	*deadline = r->released_at + msecs_to_jiffies(evict_ms);
+	return true;
 }
 
 /* Derive @r's state from its report, age and the tunables; announce a change. */
@@ -111,7 +218,7 @@ static void lagwlc_derive(struct lagwlc_net *ln, struct lagwlc_replica *r,
 			  u8 reason)
 {
 	bool stale = r->released ||
-		     time_after_eq(jiffies, lagwlc_deadline(r, stale_ms));
+		     time_after_eq(jiffies, r->reported + msecs_to_jiffies(stale_ms));
 	enum lagwlc_class class;
 	u8 old = r->state;
 	u32 lag = r->lag_ms;
@@ -123,26 +230,52 @@ static void lagwlc_derive(struct lagwlc_net *ln, struct lagwlc_replica *r,
 		lagwlc_notify(ln, r, old, reason);
 }
 
+/* Under ln->lock. */
+static void lagwlc_remove(struct lagwlc_net *ln, struct lagwlc_replica *r,
+			  u8 reason)
+{
+	u8 old = r->state;
+
+	hash_del_rcu(&r->node);
+	lagwlc_disown(ln, r);
+	ln->count--;
+	lagwlc_bump_gen(ln);
+	r->state = LAGWLC_STATE_NONE;
+	if (reason)
+		lagwlc_notify(ln, r, old, reason);
+	kfree_rcu(r, rcu);
+}
+
 /*
- * Derive every replica of @ln again and arm the stale timer for the earliest
- * report that will expire. Under ln->lock.
+ * Derive every replica of @ln again, evict those released for evict_ms,
+ * and arm the stale timer for the earliest deadline. Under ln->lock.
  */
 static void lagwlc_derive_all(struct lagwlc_net *ln, u8 reason)
 {
+	u32 stale_ms = lagwlc_param_stale_ms();
+	u32 evict_ms = lagwlc_param_evict_ms();
 	unsigned long deadline, next = 0;
 	struct lagwlc_rule_params p;
 	struct lagwlc_replica *r;
+	struct hlist_node *tmp;
+	struct lagwlc_table *t;
 	bool armed = false;
-	u32 stale_ms;
-	int bkt;
+	unsigned int bkt;
 
+	t = lagwlc_table_locked(ln);
+	if (!t)
+		return;
 	lagwlc_params_snapshot(&p);
-	stale_ms = lagwlc_param_stale_ms();
-	hash_for_each(ln->replicas, bkt, r, node) {
+	hash_for_each_safe(t->buckets, bkt, tmp, r, node) {
 		lagwlc_derive(ln, r, &p, stale_ms, reason);
-		if (r->state == LAGWLC_STATE_STALE)
+		if (!lagwlc_deadline(r, stale_ms, evict_ms, p.stale_closed,
+				     &deadline))
 			continue;
-		deadline = lagwlc_deadline(r, stale_ms);
+		if (r->state == LAGWLC_STATE_STALE &&
+		    time_after_eq(jiffies, deadline)) {
+			lagwlc_remove(ln, r, LAGWLC_REASON_EVICT);
+			continue;
+		}
 		if (!armed || time_before(deadline, next)) {
 			next = deadline;
 			armed = true;
@@ -150,7 +283,7 @@ static void lagwlc_derive_all(struct lagwlc_net *ln, u8 reason)
 	}
 	/* a pending run may be for a deadline that a tunable moved */
 	if (armed)
-		mod_delayed_work(system_wq, &ln->stale_work,
+		mod_delayed_work(lagwlc_wq, &ln->stale_work,
 				 time_after(next, jiffies) ? next - jiffies : 0);
 	else
 		cancel_delayed_work(&ln->stale_work);
@@ -167,33 +300,36 @@ static void lagwlc_stale_work(struct work_struct *work)
 }
 
 static void lagwlc_apply(struct lagwlc_net *ln, struct lagwlc_replica *r,
-			 const struct lagwlc_report *rep, u32 portid,
+			 const struct lagwlc_report *rep,
+			 struct lagwlc_owner *owner,
 			 const struct lagwlc_rule_params *p, u32 stale_ms)
 {
 	if (rep->has_lag)
 		r->lag_ms = min(rep->lag_ms, LAGWLC_LAG_MAX_MS);
 	r->up = rep->up;
 	r->reported = jiffies;
-	r->portid = portid;
 	r->released = false;
+	lagwlc_set_owner(ln, r, owner);
 	lagwlc_derive(ln, r, p, stale_ms, LAGWLC_REASON_REPORT);
 }
 
 /*
  * Apply @n reports (distinct replicas) owned by netlink socket @portid (0:
- * none), all or nothing: every new entry is allocated and the table's bound
- * checked before anything changes.
+ * none). Replicas already in the table are always updated; a new one is
+ * added while the table is under max_entries, and otherwise refused:
+ * reps[i].refused is set and the return value counts them. A failed
+ * allocation changes nothing (-ENOMEM): everything that can fail is done
+ * before the first report is applied.
  */
-int lagwlc_replica_set(struct lagwlc_net *ln, const struct lagwlc_report *reps,
-		       unsigned int n, u32 portid, struct netlink_ext_ack *extack)
+int lagwlc_replica_set(struct lagwlc_net *ln, struct lagwlc_report *reps,
+		       unsigned int n, u32 portid)
 {
-	struct lagwlc_slot {
-		struct lagwlc_replica *r;
-		bool fresh;
-	} *slot;
 	u32 max_entries = lagwlc_param_max_entries();
+	struct lagwlc_owner *owner = NULL;
+	unsigned int i, n_new = 0, n_refused = 0;
+	struct lagwlc_replica **slot;
 	struct lagwlc_rule_params p;
-	unsigned int i, n_new = 0;
+	struct lagwlc_table *t;
 	int err = 0;
 	u32 stale_ms;
 
@@ -203,72 +339,79 @@ int lagwlc_replica_set(struct lagwlc_net *ln, const struct lagwlc_report *reps,
 
 	/* the caller made sure no replica comes twice */
 	mutex_lock(&ln->lock);
+	t = lagwlc_table_get(ln);
+	if (!t) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	if (portid) {
+		owner = lagwlc_owner_get(ln, portid);
+		if (!owner) {
+			err = -ENOMEM;
+			goto out_unlock;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		struct lagwlc_replica *r = lagwlc_replica_find(ln, &reps[i].key);
 
-		if (!r) {
-			if (ln->count + n_new >= max_entries) {
-				NL_SET_ERR_MSG_ATTR(extack, reps[i].nest,
-						    "lag table full: max_entries reached, replica refused");
-				err = -ENOSPC;
-				goto err_free_new;
-			}
-			r = kzalloc(sizeof(*r), GFP_KERNEL);
-			if (!r) {
-				err = -ENOMEM;
-				goto err_free_new;
-			}
-			r->key = reps[i].key;
-			r->state = LAGWLC_STATE_NONE;
-			slot[i].fresh = true;
-			n_new++;
+		reps[i].refused = false;
+		if (r) {
+			slot[i] = r;
+			continue;
 		}
-		slot[i].r = r;
+		if (ln->count + n_new >= max_entries) {
+			reps[i].refused = true;
+			n_refused++;
+			continue;
+		}
+		r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+		if (!r) {
+			err = -ENOMEM;
+			goto err_free_new;
+		}
+		r->key = reps[i].key;
+		r->state = LAGWLC_STATE_NONE;
+		INIT_LIST_HEAD(&r->owner_node);
+		slot[i] = r;
+		n_new++;
 	}
 
 	/* nothing fails from here on */
 	lagwlc_params_snapshot(&p);
 	stale_ms = lagwlc_param_stale_ms();
-	for (i = 0; i < n; i++)
-		lagwlc_apply(ln, slot[i].r, &reps[i], portid, &p, stale_ms);
 	for (i = 0; i < n; i++) {
-		struct lagwlc_replica *r = slot[i].r;
+		struct lagwlc_replica *r = slot[i];
 
-		if (!slot[i].fresh)
+		if (!r)
 			continue;
-		hash_add_rcu(ln->replicas, &r->node,
-			     lagwlc_hash(r->key.af, &r->key.addr, r->key.port));
-		ln->count++;
-		lagwlc_bump_gen(ln);
+		lagwlc_apply(ln, r, &reps[i], owner, &p, stale_ms);
+		if (hlist_unhashed(&r->node)) {
+			hlist_add_head_rcu(&r->node,
+					   &t->buckets[lagwlc_hash(ln, r->key.af,
+								   &r->key.addr,
+								   r->key.port)]);
+			ln->count++;
+			lagwlc_bump_gen(ln);
+		}
 	}
+	lagwlc_owner_put_unused(ln, owner);
 	/* no-op when already pending: that one fires earlier */
-	queue_delayed_work(system_wq, &ln->stale_work, msecs_to_jiffies(stale_ms));
+	if (n_refused < n)
+		queue_delayed_work(lagwlc_wq, &ln->stale_work,
+				   msecs_to_jiffies(stale_ms));
+	err = n_refused;
 	goto out_unlock;
 
 err_free_new:
 	for (i = 0; i < n; i++) {
-		if (slot[i].fresh)
-			kfree(slot[i].r);
+		if (slot[i] && hlist_unhashed(&slot[i]->node))
+			kfree(slot[i]);
 	}
+	lagwlc_owner_put_unused(ln, owner);
 out_unlock:
 	mutex_unlock(&ln->lock);
 	kfree(slot);
 	return err;
-}
-
-/* Under ln->lock. */
-static void lagwlc_remove(struct lagwlc_net *ln, struct lagwlc_replica *r,
-			  u8 reason)
-{
-	u8 old = r->state;
-
-	hash_del_rcu(&r->node);
-	ln->count--;
-	lagwlc_bump_gen(ln);
-	r->state = LAGWLC_STATE_NONE;
-	if (reason)
-		lagwlc_notify(ln, r, old, reason);
-	kfree_rcu(r, rcu);
 }
 
 int lagwlc_replica_del(struct lagwlc_net *ln, const struct lagwlc_key *key)
@@ -290,9 +433,13 @@ static void lagwlc_remove_all(struct lagwlc_net *ln, u8 reason)
 {
 	struct lagwlc_replica *r;
 	struct hlist_node *tmp;
-	int bkt;
+	struct lagwlc_table *t;
+	unsigned int bkt;
 
-	hash_for_each_safe(ln->replicas, bkt, tmp, r, node)
+	t = lagwlc_table_locked(ln);
+	if (!t)
+		return;
+	hash_for_each_safe(t->buckets, bkt, tmp, r, node)
 		lagwlc_remove(ln, r, reason);
 }
 
@@ -300,6 +447,7 @@ void lagwlc_replica_flush(struct lagwlc_net *ln)
 {
 	mutex_lock(&ln->lock);
 	lagwlc_remove_all(ln, LAGWLC_REASON_FLUSH);
+	cancel_delayed_work(&ln->stale_work);
 	mutex_unlock(&ln->lock);
 }
 
@@ -319,32 +467,44 @@ void lagwlc_rederive_all(void)
 
 /*
  * A netlink socket closed. Replicas it reported on go stale now rather than
- * after stale_ms: the prober that fed them is gone. The chain is blocking
- * (process context), so the table's mutex can be taken here.
+ * after stale_ms: the prober that fed them is gone. Every generic netlink
+ * socket of the namespace passes here, so a socket that owns nothing costs
+ * one xarray lookup and no lock. The chain is blocking (process context),
+ * so the table's mutex can be taken.
  */
 static int lagwlc_netlink_event(struct notifier_block *nb,
 				unsigned long event, void *ptr)
 {
 	struct netlink_notify *n = ptr;
+	struct lagwlc_replica *r, *tmp;
 	struct lagwlc_rule_params p;
-	struct lagwlc_replica *r;
+	struct lagwlc_owner *o;
 	struct lagwlc_net *ln;
 	u32 stale_ms;
-	int bkt;
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
 	    !n->portid)
 		return NOTIFY_DONE;
 
 	ln = lagwlc_net(n->net);
+	if (!xa_load(&ln->owners, n->portid))
+		return NOTIFY_DONE;
+
 	lagwlc_params_snapshot(&p);
 	stale_ms = lagwlc_param_stale_ms();
 	mutex_lock(&ln->lock);
-	hash_for_each(ln->replicas, bkt, r, node) {
-		if (r->portid != n->portid || r->released)
-			continue;
-		r->released = true;
-		lagwlc_derive(ln, r, &p, stale_ms, LAGWLC_REASON_RELEASE);
+	o = xa_load(&ln->owners, n->portid);
+	if (o) {
+		list_for_each_entry_safe(r, tmp, &o->replicas, owner_node) {
+			r->released = true;
+			r->released_at = jiffies;
+			lagwlc_derive(ln, r, &p, stale_ms,
+				      LAGWLC_REASON_RELEASE);
+			/* the last one frees the owner */
+			lagwlc_disown(ln, r);
+		}
+		/* the timer now has their eviction to arm */
+		mod_delayed_work(lagwlc_wq, &ln->stale_work, 0);
 	}
 	mutex_unlock(&ln->lock);
 	return NOTIFY_DONE;
@@ -360,8 +520,10 @@ static int __net_init lagwlc_net_init(struct net *net)
 
 	ln->net = net;
 	mutex_init(&ln->lock);
-	hash_init(ln->replicas);
+	RCU_INIT_POINTER(ln->table, NULL);
+	ln->seed = get_random_u32();
 	ln->gen = 1;
+	xa_init(&ln->owners);
 	INIT_DELAYED_WORK(&ln->stale_work, lagwlc_stale_work);
 
 	mutex_lock(&lagwlc_nets_lock);
@@ -373,6 +535,7 @@ static int __net_init lagwlc_net_init(struct net *net)
 static void __net_exit lagwlc_net_exit(struct net *net)
 {
 	struct lagwlc_net *ln = lagwlc_net(net);
+	struct lagwlc_table *t;
 
 	/* off the list first, so that no tunable change re-arms the timer */
 	mutex_lock(&lagwlc_nets_lock);
@@ -382,7 +545,14 @@ static void __net_exit lagwlc_net_exit(struct net *net)
 
 	mutex_lock(&ln->lock);
 	lagwlc_remove_all(ln, 0);	/* a dying namespace has no listeners */
+	t = lagwlc_table_locked(ln);
+	RCU_INIT_POINTER(ln->table, NULL);
 	mutex_unlock(&ln->lock);
+	/* every owner went with its last replica */
+	WARN_ON_ONCE(!xa_empty(&ln->owners));
+	xa_destroy(&ln->owners);
+	if (t)
+		kvfree_rcu(t, rcu);
 }
 
 static struct pernet_operations lagwlc_net_ops = {

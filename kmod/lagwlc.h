@@ -11,9 +11,11 @@
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <net/ip_vs.h>
 #include <linux/lagwlc.h>
 
+#include "compat.h"
 #include "lagwlc_rule.h"
 
 #define LAGWLC_HASH_BITS	10
@@ -22,7 +24,7 @@
 struct lagwlc_key {
 	union nf_inet_addr addr;
 	u16 af;
-	u16 port;		/* host byte order */
+	u16 port;		/* host byte order; 0 is a valid port (fwmark) */
 };
 
 /* One report, parsed from netlink, not yet applied. */
@@ -31,36 +33,52 @@ struct lagwlc_report {
 	u32 lag_ms;
 	bool has_lag;
 	bool up;
+	bool refused;			/* set: new, and the table was full */
 	const struct nlattr *nest;	/* for extack */
 };
 
+/* The netlink socket that reported a set of replicas, and those replicas. */
+struct lagwlc_owner {
+	struct list_head replicas;	/* lagwlc_replica.owner_node */
+	u32 portid;
+};
+
 struct lagwlc_replica {
-	struct hlist_node node;		/* in lagwlc_net.replicas, RCU */
+	struct hlist_node node;		/* in lagwlc_table.buckets, RCU */
 	struct rcu_head rcu;
 	struct lagwlc_key key;
-	/*
-	 * What the packet path reads, in one word so that it never sees a
-	 * class from one report and a lag from another:
-	 * enum lagwlc_class << 32 | lag in ms.
-	 */
-	u64 view;
+	u32 view;			/* the packet path's word, lagwlc_rule.h */
 	/* the rest is the writers', under lagwlc_net.lock */
+	struct list_head owner_node;	/* in owner->replicas */
+	struct lagwlc_owner *owner;	/* reporting socket, or NULL */
 	unsigned long reported;		/* jiffies of the last report */
+	unsigned long released_at;	/* jiffies its socket closed */
 	u32 lag_ms;
-	u32 portid;			/* owning netlink socket, or 0 */
 	u8 state;			/* enum lagwlc_state */
 	bool up;
 	bool lagging;			/* hysteresis, see lagwlc_derive_state() */
 	bool released;			/* its reporting socket was closed */
 };
 
+/* The hash table, allocated when a namespace reports its first replica. */
+struct lagwlc_table {
+	struct rcu_head rcu;
+	struct hlist_head buckets[1 << LAGWLC_HASH_BITS];
+};
+
+/*
+ * Per network namespace, kept small: every namespace pays for it, only
+ * those that use lagwlc allocate a table.
+ */
 struct lagwlc_net {
 	struct net *net;
 	struct list_head node;		/* in the list of all lagwlc_nets */
 	struct mutex lock;		/* serialises the writers below */
-	DECLARE_HASHTABLE(replicas, LAGWLC_HASH_BITS);
+	struct lagwlc_table __rcu *table;	/* NULL until first used */
+	u32 seed;			/* random, per namespace */
 	unsigned int count;
 	unsigned int gen;		/* bumped on every change, for dumps */
+	struct xarray owners;		/* portid -> struct lagwlc_owner */
 	struct delayed_work stale_work;	/* marks silent replicas stale */
 };
 
@@ -69,20 +87,21 @@ void lagwlc_params_snapshot(struct lagwlc_rule_params *p);
 u32 lagwlc_param_stale_ms(void);
 u32 lagwlc_param_max_entries(void);
 u32 lagwlc_param_lag_penalty_ms(void);
+u32 lagwlc_param_evict_ms(void);
 bool lagwlc_param_all_lagging_reject(void);
+int lagwlc_params_check(void);
 
 /* lag_table.c */
 int lagwlc_table_init(void);
 void lagwlc_table_exit(void);
 struct lagwlc_net *lagwlc_net(struct net *net);
-u64 lagwlc_view_lookup(struct lagwlc_net *ln, u16 af,
+u32 lagwlc_view_lookup(struct lagwlc_net *ln, u16 af,
 		       const union nf_inet_addr *addr, __be16 port);
 bool lagwlc_key_equal(const struct lagwlc_key *a, const struct lagwlc_key *b);
 struct lagwlc_replica *lagwlc_replica_find(struct lagwlc_net *ln,
 					   const struct lagwlc_key *key);
-int lagwlc_replica_set(struct lagwlc_net *ln, const struct lagwlc_report *reps,
-		       unsigned int n, u32 portid,
-		       struct netlink_ext_ack *extack);
+int lagwlc_replica_set(struct lagwlc_net *ln, struct lagwlc_report *reps,
+		       unsigned int n, u32 portid);
 int lagwlc_replica_del(struct lagwlc_net *ln, const struct lagwlc_key *key);
 void lagwlc_replica_flush(struct lagwlc_net *ln);
 u32 lagwlc_replica_age_ms(const struct lagwlc_replica *r);

@@ -91,6 +91,31 @@ static inline enum lagwlc_class lagwlc_class_of(u8 state, u32 *lag_ms,
 	}
 }
 
+/*
+ * The word the packet path reads per replica: class << LAGWLC_VIEW_SHIFT |
+ * lag in ms. 32 bits, so that it is loaded whole on every architecture and
+ * the scheduler never sees a class from one report with a lag from
+ * another; lags are clamped to LAGWLC_LAG_MAX_MS, which fits below the
+ * shift.
+ */
+#define LAGWLC_VIEW_SHIFT	30
+#define LAGWLC_VIEW_LAG_MASK	((1U << LAGWLC_VIEW_SHIFT) - 1)
+
+static inline u32 lagwlc_view(enum lagwlc_class class, u32 lag_ms)
+{
+	return (u32)class << LAGWLC_VIEW_SHIFT | lag_ms;
+}
+
+static inline enum lagwlc_class lagwlc_view_class(u32 view)
+{
+	return view >> LAGWLC_VIEW_SHIFT;
+}
+
+static inline u32 lagwlc_view_lag(u32 view)
+{
+	return view & LAGWLC_VIEW_LAG_MASK;
+}
+
 /* A destination the scheduler may choose. */
 struct lagwlc_cand {
 	struct lagwlc_load load;

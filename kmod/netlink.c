@@ -18,23 +18,37 @@ enum lagwlc_mcgrp {
 	LAGWLC_NLGRP_EVENTS,
 };
 
+/* Events carry replicas' addresses and lags: for admins only, like reads. */
 static const struct genl_multicast_group lagwlc_mcgrps[] = {
-	[LAGWLC_NLGRP_EVENTS] = { .name = LAGWLC_MCGRP_EVENTS },
+	[LAGWLC_NLGRP_EVENTS] = {
+		.name = LAGWLC_MCGRP_EVENTS,
+		.flags = LAGWLC_MCGRP_FLAGS,
+	},
 };
 
-/* Set once the family is registered: notifications need it. */
+/*
+ * Whether the family is registered, under lagwlc_genl_rwsem: a notifier
+ * holds it for reading from its check to the end of its multicast, and
+ * lagwlc_genl_exit() clears the flag under it for writing before it
+ * unregisters. So no event is sent to a family being unregistered,
+ * whatever still runs then (the stale work, the URELEASE notifier,
+ * tunable writes), and notifiers of different namespaces do not wait for
+ * each other.
+ */
+static DECLARE_RWSEM(lagwlc_genl_rwsem);
 static bool lagwlc_genl_up;
 
+/* Port 0 is a key: IPVS takes real servers with port 0 (fwmark services). */
 static const struct nla_policy lagwlc_key_policy[LAGWLC_R_MAX + 1] = {
 	[LAGWLC_R_ADDR4] = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
 	[LAGWLC_R_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[LAGWLC_R_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[LAGWLC_R_PORT] = { .type = NLA_U16 },
 };
 
 static const struct nla_policy lagwlc_report_policy[LAGWLC_R_MAX + 1] = {
 	[LAGWLC_R_ADDR4] = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
 	[LAGWLC_R_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[LAGWLC_R_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[LAGWLC_R_PORT] = { .type = NLA_U16 },
 	[LAGWLC_R_LAG_MS] = { .type = NLA_U32 },
 	[LAGWLC_R_HEALTH] = NLA_POLICY_RANGE(NLA_U8, LAGWLC_HEALTH_UP,
 					     LAGWLC_HEALTH_MAX),
@@ -138,21 +152,25 @@ static int lagwlc_parse_key_req(struct genl_info *info, struct lagwlc_key *key)
 	return lagwlc_parse_key(nest, tb, key, info->extack);
 }
 
+static int lagwlc_put_key(struct sk_buff *skb, const struct lagwlc_key *key)
+{
+	if (key->af == AF_INET6 ?
+	    nla_put_in6_addr(skb, LAGWLC_R_ADDR6, &key->addr.in6) :
+	    nla_put_in_addr(skb, LAGWLC_R_ADDR4, key->addr.ip))
+		return -EMSGSIZE;
+	return nla_put_u16(skb, LAGWLC_R_PORT, key->port);
+}
+
 static int lagwlc_fill_replica(struct sk_buff *skb,
 			       const struct lagwlc_replica *r,
 			       u8 old_state, u8 reason)
 {
-	const struct lagwlc_key *key = &r->key;
 	struct nlattr *nest;
 
 	nest = nla_nest_start(skb, LAGWLC_A_REPLICA);
 	if (!nest)
 		return -EMSGSIZE;
-	if (key->af == AF_INET6 ?
-	    nla_put_in6_addr(skb, LAGWLC_R_ADDR6, &key->addr.in6) :
-	    nla_put_in_addr(skb, LAGWLC_R_ADDR4, key->addr.ip))
-		goto err_cancel_nest;
-	if (nla_put_u16(skb, LAGWLC_R_PORT, key->port) ||
+	if (lagwlc_put_key(skb, &r->key) ||
 	    nla_put_u32(skb, LAGWLC_R_LAG_MS, r->lag_ms) ||
 	    nla_put_u8(skb, LAGWLC_R_HEALTH,
 		       r->up ? LAGWLC_HEALTH_UP : LAGWLC_HEALTH_DOWN) ||
@@ -167,6 +185,50 @@ static int lagwlc_fill_replica(struct sk_buff *skb,
 
 err_cancel_nest:
 	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/*
+ * Some new replicas did not fit in the table (the others were applied):
+ * reply with the key of each refused one, then fail with ENOSPC and an
+ * extack that points at the first. A reporter learns every refusal from
+ * one request and can say so once per replica.
+ */
+static int lagwlc_nl_refused(struct genl_info *info,
+			     const struct lagwlc_report *reps, unsigned int n)
+{
+	const struct lagwlc_report *first = NULL;
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	unsigned int i;
+	void *hdr;
+
+	/* a replica nest is at most 32 bytes: 256 of them fit in 16 KiB */
+	msg = genlmsg_new(n * nla_total_size(32), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &lagwlc_genl_family, 0,
+				LAGWLC_CMD_REPLICA_SET);
+	if (!hdr)
+		goto err_free_msg;
+	for (i = 0; i < n; i++) {
+		if (!reps[i].refused)
+			continue;
+		if (!first)
+			first = &reps[i];
+		nest = nla_nest_start(msg, LAGWLC_A_REPLICA);
+		if (!nest || lagwlc_put_key(msg, &reps[i].key))
+			goto err_free_msg;
+		nla_nest_end(msg, nest);
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_reply(msg, info);
+	NL_SET_ERR_MSG_ATTR(info->extack, first ? first->nest : NULL,
+			    "lag table full (max_entries): new replica refused, the others were applied");
+	return -ENOSPC;
+
+err_free_msg:
+	nlmsg_free(msg);
 	return -EMSGSIZE;
 }
 
@@ -216,7 +278,9 @@ static int lagwlc_nl_set(struct sk_buff *skb, struct genl_info *info)
 	/* portid 0: owned by no socket, only stale_ms makes it stale */
 	err = lagwlc_replica_set(ln, reps, n,
 				 info->attrs[LAGWLC_A_SOCKET_OWNER] ?
-				 info->snd_portid : 0, info->extack);
+				 info->snd_portid : 0);
+	if (err > 0)
+		err = lagwlc_nl_refused(info, reps, n);
 
 out_free_reps:
 	kfree(reps);
@@ -318,11 +382,14 @@ static int lagwlc_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned long bkt = cb->args[0], skip = cb->args[1], idx = 0;
 	struct lagwlc_replica *r;
 
+	struct lagwlc_table *t;
+
 	mutex_lock(&ln->lock);
 	cb->seq = ln->gen;
-	for (; bkt < HASH_SIZE(ln->replicas); bkt++, skip = 0) {
+	t = rcu_dereference_protected(ln->table, lockdep_is_held(&ln->lock));
+	for (; t && bkt < HASH_SIZE(t->buckets); bkt++, skip = 0) {
 		idx = 0;
-		hlist_for_each_entry(r, &ln->replicas[bkt], node) {
+		hlist_for_each_entry(r, &t->buckets[bkt], node) {
 			if (idx >= skip && lagwlc_dump_one(skb, cb, r))
 				goto out_unlock;
 			idx++;
@@ -342,23 +409,26 @@ void lagwlc_notify(struct lagwlc_net *ln, const struct lagwlc_replica *r,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!READ_ONCE(lagwlc_genl_up) ||
+	down_read(&lagwlc_genl_rwsem);
+	if (!lagwlc_genl_up ||
 	    !genl_has_listeners(&lagwlc_genl_family, ln->net,
 				LAGWLC_NLGRP_EVENTS))
-		return;
+		goto out_unlock;
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
-		return;
+		goto out_unlock;
 	hdr = genlmsg_put(msg, 0, 0, &lagwlc_genl_family, 0,
 			  LAGWLC_CMD_STATE_CHANGE);
 	if (!hdr || lagwlc_fill_replica(msg, r, old_state, reason)) {
 		nlmsg_free(msg);
-		return;
+		goto out_unlock;
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&lagwlc_genl_family, ln->net, msg, 0,
 				LAGWLC_NLGRP_EVENTS, GFP_KERNEL);
+out_unlock:
+	up_read(&lagwlc_genl_rwsem);
 }
 
 static const struct genl_ops lagwlc_genl_ops[] = {
@@ -389,6 +459,8 @@ static const struct genl_ops lagwlc_genl_ops[] = {
 		.dumpit = lagwlc_nl_dump,
 		.policy = lagwlc_key_req_policy,
 		.maxattr = LAGWLC_A_MAX,
+		/* IPVS needs CAP_NET_ADMIN to list services too */
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
 
@@ -424,7 +496,11 @@ static void lagwlc_genl_register(struct work_struct *work)
 		       LAGWLC_GENL_NAME, err);
 		return;
 	}
-	WRITE_ONCE(lagwlc_genl_up, true);
+	if (!LAGWLC_MCGRP_FLAGS)
+		pr_notice("this kernel cannot restrict multicast groups: any local user can listen to lagwlc events\n");
+	down_write(&lagwlc_genl_rwsem);
+	lagwlc_genl_up = true;
+	up_write(&lagwlc_genl_rwsem);
 }
 
 static DECLARE_WORK(lagwlc_genl_work, lagwlc_genl_register);
@@ -436,11 +512,16 @@ void lagwlc_genl_init(void)
 
 void lagwlc_genl_exit(void)
 {
+	bool up;
+
 	cancel_work_sync(&lagwlc_genl_work);
-	if (!READ_ONCE(lagwlc_genl_up))
-		return;
-	WRITE_ONCE(lagwlc_genl_up, false);
-	genl_unregister_family(&lagwlc_genl_family);
+	/* waits for notifiers past their check: see lagwlc_genl_rwsem */
+	down_write(&lagwlc_genl_rwsem);
+	up = lagwlc_genl_up;
+	lagwlc_genl_up = false;
+	up_write(&lagwlc_genl_rwsem);
+	if (up)
+		genl_unregister_family(&lagwlc_genl_family);
 }
 
 MODULE_ALIAS_GENL_FAMILY(LAGWLC_GENL_NAME);

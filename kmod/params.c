@@ -6,6 +6,12 @@
  * serialised by the module's parameter lock, which makes the
  * readmit_lag_ms <= max_lag_ms check race-free; readers use READ_ONCE().
  *
+ * Options given at load time (modprobe, /etc/modprobe.d/) come in any
+ * order: until lagwlc_params_check() runs from module init, each is checked
+ * against its own range only, and then the pair is checked once, so that
+ * "max_lag_ms=1000 readmit_lag_ms=500" loads although max_lag_ms is set
+ * while readmit_lag_ms is still at its default of 2000.
+ *
  * Defaults, and why:
  * - max_lag_ms 5000, readmit_lag_ms 2000: MySQL/MariaDB operators commonly
  *   take replicas out of the read pool a few seconds behind (proxies ship
@@ -22,11 +28,17 @@
  * - all_lagging least_lag: when every replica is behind, serve the freshest
  *   rather than none; "reject" refuses the connection instead.
  * - max_entries 4096 per network namespace: far above any replica fleet,
- *   small enough to bound memory (about 100 bytes an entry).
+ *   small enough to bound memory (about 128 bytes an entry).
+ * - evict_ms 600000: an entry whose reporting socket closed (its prober
+ *   stopped) and that nobody reported since is forgotten after 10 minutes,
+ *   so that replicas that left do not fill the table; a prober restart
+ *   reports again within a poll. Not under stale_policy=closed, where the
+ *   stale entry is what keeps the replica out.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
+#include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
 
@@ -37,6 +49,7 @@ static u32 readmit_lag_ms = 2000;
 static u32 lag_penalty_ms = 1000;
 static u32 stale_ms = 3000;
 static u32 max_entries = 4096;
+static u32 evict_ms = 600000;
 static unsigned int stale_policy;	/* index in stale_policy_names */
 static unsigned int all_lagging;	/* index in all_lagging_names */
 
@@ -69,14 +82,22 @@ u32 lagwlc_param_lag_penalty_ms(void)
 	return READ_ONCE(lag_penalty_ms);
 }
 
+u32 lagwlc_param_evict_ms(void)
+{
+	return READ_ONCE(evict_ms);
+}
+
 bool lagwlc_param_all_lagging_reject(void)
 {
 	return READ_ONCE(all_lagging) == 1;
 }
 
+/* Set by lagwlc_params_check(): from then on writes are run-time writes. */
+static bool lagwlc_params_live;
+
 /*
  * A u32 tunable and its bounds; floor/ceiling, when set, point to another
- * tunable that bounds this one (readmit_lag_ms <= max_lag_ms).
+ * tunable that bounds this one at run time (readmit_lag_ms <= max_lag_ms).
  */
 struct lagwlc_u32_param {
 	u32 *val;
@@ -87,14 +108,20 @@ struct lagwlc_u32_param {
 static int lagwlc_set_u32(const char *val, const struct kernel_param *kp)
 {
 	const struct lagwlc_u32_param *up = kp->arg;
-	u32 lo = up->floor ? *up->floor : up->min;
-	u32 hi = up->ceiling ? *up->ceiling : up->max;
+	u32 lo = up->min, hi = up->max;
 	u32 v;
 
+	if (lagwlc_params_live) {
+		if (up->floor)
+			lo = *up->floor;
+		if (up->ceiling)
+			hi = *up->ceiling;
+	}
 	if (kstrtou32(val, 0, &v) || v < lo || v > hi)
 		return -EINVAL;
 	WRITE_ONCE(*up->val, v);
-	lagwlc_rederive_all();
+	if (lagwlc_params_live)
+		lagwlc_rederive_all();
 	return 0;
 }
 
@@ -111,13 +138,15 @@ static const struct kernel_param_ops lagwlc_u32_ops = {
 };
 
 static struct lagwlc_u32_param max_lag_ms_param = {
-	.val = &max_lag_ms, .floor = &readmit_lag_ms, .max = LAGWLC_LAG_MAX_MS,
+	.val = &max_lag_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
+	.floor = &readmit_lag_ms,
 };
 module_param_cb(max_lag_ms, &lagwlc_u32_ops, &max_lag_ms_param, 0644);
 MODULE_PARM_DESC(max_lag_ms, "Lag (ms) above which a replica is lagging and gets no new connection (default 5000)");
 
 static struct lagwlc_u32_param readmit_lag_ms_param = {
-	.val = &readmit_lag_ms, .min = 0, .ceiling = &max_lag_ms,
+	.val = &readmit_lag_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
+	.ceiling = &max_lag_ms,
 };
 module_param_cb(readmit_lag_ms, &lagwlc_u32_ops, &readmit_lag_ms_param, 0644);
 MODULE_PARM_DESC(readmit_lag_ms, "Lag (ms) a lagging replica must fall to before it is chosen again; <= max_lag_ms (default 2000)");
@@ -141,6 +170,12 @@ static struct lagwlc_u32_param max_entries_param = {
 module_param_cb(max_entries, &lagwlc_u32_ops, &max_entries_param, 0644);
 MODULE_PARM_DESC(max_entries, "Most replicas in the lag table of one network namespace (default 4096)");
 
+static struct lagwlc_u32_param evict_ms_param = {
+	.val = &evict_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
+};
+module_param_cb(evict_ms, &lagwlc_u32_ops, &evict_ms_param, 0644);
+MODULE_PARM_DESC(evict_ms, "An entry stale since its reporting socket closed is forgotten after this long (ms); 0: never; not under stale_policy=closed (default 600000)");
+
 /* Keyword tunables: kp->arg is the index of the keyword in names[]. */
 struct lagwlc_keywords {
 	unsigned int *index;
@@ -156,7 +191,8 @@ static int lagwlc_set_keyword(const char *val, const struct kernel_param *kp)
 	if (i < 0)
 		return -EINVAL;
 	WRITE_ONCE(*kw->index, i);
-	lagwlc_rederive_all();
+	if (lagwlc_params_live)
+		lagwlc_rederive_all();
 	return 0;
 }
 
@@ -183,3 +219,25 @@ static struct lagwlc_keywords all_lagging_kw = {
 };
 module_param_cb(all_lagging, &lagwlc_keyword_ops, &all_lagging_kw, 0644);
 MODULE_PARM_DESC(all_lagging, "When every candidate lags: least_lag chooses the least lagged, reject chooses none (default least_lag)");
+
+/*
+ * From module init: check the load-time options together, then switch to
+ * run-time validation. Under the parameter lock, so that a write through
+ * sysfs (whose files exist during init) is either checked here or checked
+ * as a run-time write.
+ */
+int lagwlc_params_check(void)
+{
+	int err = 0;
+
+	kernel_param_lock(THIS_MODULE);
+	if (readmit_lag_ms > max_lag_ms) {
+		pr_err("readmit_lag_ms=%u is above max_lag_ms=%u: not loading (readmit_lag_ms must be <= max_lag_ms)\n",
+		       readmit_lag_ms, max_lag_ms);
+		err = -EINVAL;
+	} else {
+		lagwlc_params_live = true;
+	}
+	kernel_param_unlock(THIS_MODULE);
+	return err;
+}

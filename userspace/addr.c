@@ -8,7 +8,8 @@
 
 #include "addr.h"
 
-int ep_parse_port(const char *s, uint16_t *port)
+/* Decimal digits only, 0..65535 (min: the least allowed). */
+static int port_parse(const char *s, unsigned long min, uint16_t *port)
 {
 	unsigned long v = 0;
 	const char *p;
@@ -22,13 +23,19 @@ int ep_parse_port(const char *s, uint16_t *port)
 		if (v > 65535)
 			return -1;
 	}
-	if (v == 0)
+	if (v < min)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
 }
 
-int ep_parse(const char *s, struct endpoint *ep, char *err, size_t errlen)
+int ep_parse_port(const char *s, uint16_t *port)
+{
+	return port_parse(s, 1, port);
+}
+
+/* ep_parse(), and with key, port 0 too: IPVS's real servers of fwmark services. */
+static int parse(const char *s, struct endpoint *ep, bool key, char *err, size_t errlen)
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *h, *colon, *portstr;
@@ -93,13 +100,23 @@ int ep_parse(const char *s, struct endpoint *ep, char *err, size_t errlen)
 		}
 		ep->family = AF_INET;
 	}
-	if (ep_parse_port(portstr, &ep->port) < 0) {
-		snprintf(err, errlen, "\"%s\": port \"%s\" is not a number in 1..65535",
-			 s, portstr);
+	if (port_parse(portstr, key ? 0 : 1, &ep->port) < 0) {
+		snprintf(err, errlen, "\"%s\": port \"%s\" is not a number in %s..65535",
+			 s, portstr, key ? "0" : "1");
 		memset(ep, 0, sizeof(*ep));
 		return -1;
 	}
 	return 0;
+}
+
+int ep_parse(const char *s, struct endpoint *ep, char *err, size_t errlen)
+{
+	return parse(s, ep, false, err, errlen);
+}
+
+int ep_parse_key(const char *s, struct endpoint *ep, char *err, size_t errlen)
+{
+	return parse(s, ep, true, err, errlen);
 }
 
 const char *ep_format_addr(const struct endpoint *ep, char *buf, size_t len)

@@ -21,7 +21,7 @@ struct endpoint {
 		struct in6_addr v6;
 		uint8_t raw[16];	/* v4 in the first 4 bytes, rest zero */
 	} addr;
-	uint16_t port;			/* host byte order, 1..65535 */
+	uint16_t port;			/* host byte order; 0 only in a key */
 };
 
 /*
@@ -29,6 +29,12 @@ struct endpoint {
  * Returns 0, or -1 with a one-line reason (no trailing newline) in err.
  */
 int ep_parse(const char *s, struct endpoint *ep, char *err, size_t errlen);
+
+/*
+ * The same for a replica's key, which may also have port 0: IPVS keeps
+ * real servers of fwmark services with port 0 ("the client's port").
+ */
+int ep_parse_key(const char *s, struct endpoint *ep, char *err, size_t errlen);
 
 /* Parse a port, 1..65535, decimal digits only. Returns 0 or -1. */
 int ep_parse_port(const char *s, uint16_t *port);

@@ -54,7 +54,7 @@ int cmd_del(int argc, char **argv, const struct ctl *ctl)
 	(void)ctl;
 	if (argc != 2)
 		return usage_error("del", argc < 2 ? "no replica given" : "one replica at a time");
-	if (ep_parse(argv[1], &ep, err, sizeof(err)) < 0)
+	if (ep_parse_key(argv[1], &ep, err, sizeof(err)) < 0)
 		return usage_error("del", "%s", err);
 	return change("del", LAGWLC_CMD_REPLICA_DEL, &ep);
 }

@@ -145,6 +145,10 @@ int cmd_monitor(int argc, char **argv, const struct ctl *ctl)
 	/* Events are not answers: no sequence numbers to check (on_event's cb too). */
 	nl_socket_disable_seq_check(c.sk);
 	r = nl_socket_add_membership(c.sk, grp);
+	if (r == -NLE_PERM) {
+		fprintf(stderr, "lagwlcctl: monitor: permission denied: listening to lagwlc events needs CAP_NET_ADMIN\n");
+		goto out;
+	}
 	if (r < 0) {
 		fprintf(stderr, "lagwlcctl: monitor: cannot join the \"%s\" group: %s\n",
 			LAGWLC_MCGRP_EVENTS, nl_geterror(r));

@@ -36,7 +36,7 @@ static int parse_reports(int argc, char **argv, struct report *rep)
 	while (i < argc) {
 		struct report *r = &rep[n];
 
-		if (ep_parse(argv[i], &r->ep, err, sizeof(err)) < 0) {
+		if (ep_parse_key(argv[i], &r->ep, err, sizeof(err)) < 0) {
 			if (n > 0 && !strchr(argv[i], ':') && !strchr(argv[i], '['))
 				usage_error("set", "unexpected \"%s\" after %s: expected lag, up, down or the next ADDR:PORT",
 					    argv[i], ep_format(&rep[n - 1].ep, e, sizeof(e)));
@@ -99,6 +99,21 @@ static int parse_reports(int argc, char **argv, struct report *rep)
 	return n ? n : -1;
 }
 
+static void say_refused(const struct endpoint *ep, void *arg)
+{
+	char e[EP_STRLEN];
+
+	(void)arg;
+	fprintf(stderr, "lagwlcctl: set: %s refused: the lag table is full (max_entries)\n",
+		ep_format(ep, e, sizeof(e)));
+}
+
+/* The reply to a SET lists the replicas a full table refused. */
+static int on_refused(struct nl_msg *msg, void *arg)
+{
+	return replica_parse_keys(msg, say_refused, arg);
+}
+
 int cmd_set(int argc, char **argv, const struct ctl *ctl)
 {
 	struct lnl c = { 0 };
@@ -133,7 +148,7 @@ int cmd_set(int argc, char **argv, const struct ctl *ctl)
 			goto out;
 		}
 	}
-	r = lnl_transact(&c, msg, NULL, NULL, &err);
+	r = lnl_transact(&c, msg, on_refused, NULL, &err);
 	if (r)
 		lnl_report("set", r, &err, true);
 	else

@@ -300,7 +300,7 @@ static int show_one(const char *arg, const struct ctl *ctl)
 	char e[256], op[EP_STRLEN + 8];
 	int r, status = EXIT_FAIL;
 
-	if (ep_parse(arg, &ep, e, sizeof(e)) < 0)
+	if (ep_parse_key(arg, &ep, e, sizeof(e)) < 0)
 		return usage_error("show", "%s", e);
 	snprintf(op, sizeof(op), "show %s", ep_format(&ep, e, sizeof(e)));
 	if (lnl_open(&c))

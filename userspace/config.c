@@ -491,7 +491,7 @@ static int section(struct parser *p, char *s)
 	}
 	memset(&cfg->replicas[cfg->nreplicas], 0, sizeof(cfg->replicas[0]));
 	memset(&p->rsecs[cfg->nreplicas], 0, sizeof(p->rsecs[0]));
-	if (ep_parse(name, &cfg->replicas[cfg->nreplicas].ep, why, sizeof(why)) < 0)
+	if (ep_parse_key(name, &cfg->replicas[cfg->nreplicas].ep, why, sizeof(why)) < 0)
 		return fail(p, "[replica] header: %s", why);
 	for (i = 0; i < cfg->nreplicas; i++) {
 		if (ep_equal(&cfg->replicas[i].ep, &cfg->replicas[cfg->nreplicas].ep)) {
@@ -650,8 +650,17 @@ int config_parse(const char *file, const char *buf, size_t len, struct config *c
 	}
 	if (!r) {
 		/* each replica: its own settings over the global ones */
-		for (i = 0; i < cfg->nreplicas; i++) {
+		for (i = 0; i < cfg->nreplicas && !r; i++) {
 			struct settings s = cfg->global;
+
+			if (!cfg->replicas[i].probe.port) {
+				char e[EP_STRLEN];
+
+				p.line = cfg->replicas[i].line;
+				r = fail(&p, "[replica %s]: port 0 (a real server of a fwmark service) needs probe = ADDR:PORT, the port to probe",
+					 ep_format(&cfg->replicas[i].ep, e, sizeof(e)));
+				break;
+			}
 
 			for (k = 0; k < NKEYS; k++)
 				if (p.rsecs[i].seen[k])

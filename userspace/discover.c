@@ -71,6 +71,9 @@ int targets_build(const struct config *cfg, const struct ipvs_table *t, struct t
 					goto nomem;
 				tg->key = svc->dests[j].ep;
 				tg->probe = tg->key;
+				/* port 0 (fwmark): the client's port; MySQL's is the guess */
+				if (!tg->probe.port)
+					tg->probe.port = DISCOVER_PORT0_PROBE;
 				tg->s = cfg->global;
 				if (svc->fwmark)
 					snprintf(tg->origin, sizeof(tg->origin),

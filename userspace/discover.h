@@ -16,6 +16,13 @@
 
 #define LAGWLC_SCHED "lagwlc"
 
+/*
+ * A discovered real server with port 0 (fwmark services: "the client's
+ * port") is probed at MySQL's port; a [replica ADDR:0] section with
+ * probe = says otherwise.
+ */
+#define DISCOVER_PORT0_PROBE 3306
+
 struct target {
 	struct endpoint key;		/* the real server */
 	struct endpoint probe;		/* where to connect */

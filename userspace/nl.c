@@ -306,6 +306,9 @@ int lnl_report(const char *op, int ret, const struct lnl_err *err, bool changes)
 
 	if (ret == EPERM && changes) {
 		lnl_log(false, "permission denied: changing replica state needs CAP_NET_ADMIN");
+	} else if (ret == EPERM) {
+		lnl_log(false, "%s: permission denied: reading the lag table needs CAP_NET_ADMIN, as listing IPVS services does",
+			op);
 	} else if (ret > 0) {
 		if (err && err->msg[0])
 			snprintf(what, sizeof(what), "%s%s%s%s: ", err->msg,

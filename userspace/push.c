@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netlink/genl/genl.h>
 
@@ -26,6 +27,64 @@ int pusher_open(struct pusher *ps)
 void pusher_close(struct pusher *ps)
 {
 	lnl_close(&ps->nl);
+	free(ps->refused.v);
+	memset(&ps->refused, 0, sizeof(ps->refused));
+}
+
+static int ep_cmp_void(const void *a, const void *b)
+{
+	return ep_cmp(a, b);
+}
+
+static bool refused_has(const struct refusals *rf, const struct endpoint *ep)
+{
+	return rf->n && bsearch(ep, rf->v, rf->n, sizeof(*rf->v), ep_cmp_void);
+}
+
+/* lnl_transact's callback for a SET's reply: the replicas it refused. */
+static void add_refused(const struct endpoint *ep, void *arg)
+{
+	struct refusals *rf = arg;
+
+	if (rf->n == rf->cap) {
+		size_t cap = rf->cap ? rf->cap * 2 : 16;
+		struct endpoint *v = realloc(rf->v, cap * sizeof(*v));
+
+		if (!v)
+			return;	/* logged as refused next time */
+		rf->v = v;
+		rf->cap = cap;
+	}
+	rf->v[rf->n++] = *ep;
+}
+
+static int on_refused(struct nl_msg *msg, void *arg)
+{
+	return replica_parse_keys(msg, add_refused, arg);
+}
+
+/* Say which replicas are newly refused, and which are accepted again. */
+static void log_refusals(struct pusher *ps, struct refusals *now,
+			 const struct push_item *items, size_t n)
+{
+	char e[EP_STRLEN];
+	size_t i;
+
+	if (now->n)
+		qsort(now->v, now->n, sizeof(*now->v), ep_cmp_void);
+	for (i = 0; i < now->n; i++) {
+		if (!refused_has(&ps->refused, &now->v[i]))
+			log_err("replica %s: refused: the kernel's lag table is full (max_entries); it is scheduled as if it had no lag entry until there is room",
+				ep_format(&now->v[i], e, sizeof(e)));
+	}
+	for (i = 0; i < n; i++) {
+		if (refused_has(&ps->refused, &items[i].key) && !refused_has(now, &items[i].key))
+			log_notice("replica %s: accepted into the lag table",
+				   ep_format(&items[i].key, e, sizeof(e)));
+	}
+	free(ps->refused.v);
+	ps->refused = *now;
+	memset(now, 0, sizeof(*now));
 }
 
 bool pusher_resolve(struct pusher *ps)
@@ -52,9 +111,12 @@ bool pusher_resolve(struct pusher *ps)
 	return true;
 }
 
-/* One message of n items; lnl_transact's result. */
+/*
+ * One message of n items; lnl_transact's result. ENOSPC: those added to
+ * refused did not fit in the table, the others were applied.
+ */
 static int send_batch(struct pusher *ps, const struct push_item *it, size_t n,
-		      struct lnl_err *err)
+		      struct refusals *refused, struct lnl_err *err)
 {
 	struct nl_msg *msg = lnl_msg(ps->nl.family, LAGWLC_CMD_REPLICA_SET, LAGWLC_GENL_VERSION,
 				     0, n * ITEM_NLSIZE + 8);
@@ -69,7 +131,7 @@ static int send_batch(struct pusher *ps, const struct push_item *it, size_t n,
 		r = replica_put(msg, &it[i].key, it[i].up && it[i].has_lag, it[i].lag_ms,
 				it[i].up ? LAGWLC_HEALTH_UP : LAGWLC_HEALTH_DOWN);
 	if (!r)
-		r = lnl_transact(&ps->nl, msg, NULL, NULL, err);
+		r = lnl_transact(&ps->nl, msg, on_refused, refused, err);
 	nlmsg_free(msg);
 	return r;
 }
@@ -96,6 +158,7 @@ static void log_failure(struct pusher *ps, int r, const struct lnl_err *err)
 
 int pusher_send(struct pusher *ps, const struct push_item *items, size_t n)
 {
+	struct refusals now = { 0 };
 	struct lnl_err err;
 	size_t off, k;
 	int r = 0;
@@ -110,20 +173,27 @@ int pusher_send(struct pusher *ps, const struct push_item *items, size_t n)
 		return -1;
 	for (off = 0; off < n; off += k) {
 		k = n - off > LAGWLC_SET_MAX ? LAGWLC_SET_MAX : n - off;
-		r = send_batch(ps, items + off, k, &err);
+		r = send_batch(ps, items + off, k, &now, &err);
 		if (r == ENOENT || r == EOPNOTSUPP) {
 			/* the family went away: the module was unloaded, maybe reloaded */
-			if (!pusher_resolve(ps))
+			if (!pusher_resolve(ps)) {
+				free(now.v);
 				return -1;
-			r = send_batch(ps, items + off, k, &err);
+			}
+			r = send_batch(ps, items + off, k, &now, &err);
 		}
+		/* a full table refuses new replicas only: go on with the rest */
+		if (r == ENOSPC)
+			r = 0;
 		if (r)
 			break;
 	}
 	if (r) {
+		free(now.v);
 		log_failure(ps, r, &err);
 		return -1;
 	}
+	log_refusals(ps, &now, items, n);
 	if (ps->last_err)
 		log_notice("pushing again");
 	ps->last_err = 0;

@@ -24,11 +24,18 @@ struct push_item {
 	uint32_t lag_ms;
 };
 
+/* Replicas the kernel refused (lag table full), sorted by ep_cmp(). */
+struct refusals {
+	struct endpoint *v;
+	size_t n, cap;
+};
+
 struct pusher {
 	struct lnl nl;
 	bool absent_logged;	/* "module not loaded" said, until it is back */
 	int last_err;		/* the failure last logged, 0 after a success */
 	uint64_t pushes;	/* successful messages, for the log */
+	struct refusals refused;	/* by the last push, each logged once */
 };
 
 /* Open the socket; 0, or -1 after logging why. */
@@ -40,7 +47,10 @@ bool pusher_resolve(struct pusher *ps);
 /*
  * Report items (no key twice) in messages of at most LAGWLC_SET_MAX
  * replicas; nothing while the family is unknown (pusher_resolve() finds
- * it). Errors are logged once until the next success. 0 or -1.
+ * it). Errors are logged once until the next success. A replica the
+ * kernel refuses because its table is full is logged once, when first
+ * refused, and again when accepted; the other replicas are still reported
+ * (the kernel applies them). 0 or -1.
  */
 int pusher_send(struct pusher *ps, const struct push_item *items, size_t n);
 

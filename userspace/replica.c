@@ -107,6 +107,25 @@ static int nest_key(struct nlattr *nest, struct endpoint *ep)
 	return key_parse(tb, ep);
 }
 
+int replica_parse_keys(struct nl_msg *msg, void (*fn)(const struct endpoint *ep, void *arg),
+		       void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *a;
+	struct endpoint ep;
+	int rem;
+
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		if (nla_type(a) != LAGWLC_A_REPLICA)
+			continue;
+		if (nest_key(a, &ep) < 0)
+			return -NLE_PARSE_ERR;
+		fn(&ep, arg);
+	}
+	return 0;
+}
+
 void replica_describe_offset(struct nlmsghdr *req, uint32_t offs, char *buf, size_t len)
 {
 	struct genlmsghdr *gh = genlmsg_hdr(req);

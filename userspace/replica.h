@@ -36,6 +36,13 @@ int replica_put(struct nl_msg *msg, const struct endpoint *ep, bool has_lag,
 int replica_parse(struct nl_msg *msg, struct replica *r);
 
 /*
+ * Call fn with the key of each LAGWLC_A_REPLICA of msg (the replicas a
+ * REPLICA_SET refused): 0 or -NLE_PARSE_ERR.
+ */
+int replica_parse_keys(struct nl_msg *msg, void (*fn)(const struct endpoint *ep, void *arg),
+		       void *arg);
+
+/*
  * Name what sits at byte offset offs of lagwlc request req, as the kernel's
  * extended ACK points at it: "replica 10.0.0.1:3306, LAGWLC_R_LAG_MS".
  */

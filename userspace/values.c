@@ -79,6 +79,7 @@ static const char *const reason_names[] = {
 	[LAGWLC_REASON_RELEASE]	= "release",
 	[LAGWLC_REASON_DELETE]	= "delete",
 	[LAGWLC_REASON_FLUSH]	= "flush",
+	[LAGWLC_REASON_EVICT]	= "evict",
 };
 
 static const char *const attr_names[] = {

@@ -109,6 +109,18 @@ static void test_addr(void)
 	rejects("[1:2:3:4:5:6:7:8:9]:1");
 	rejects("[0123456789abcdef0123456789abcdef0123456789abcdef]:1");
 
+	/* a key may have port 0 (fwmark real servers); an address to connect to not */
+	tap_ok(ep_parse_key("10.0.0.1:0", &a, err, sizeof(err)) == 0 && a.port == 0 &&
+	       a.family == AF_INET && !strcmp(ep_format(&a, buf, sizeof(buf)), "10.0.0.1:0"),
+	       "ep_parse_key takes 10.0.0.1:0, formatted back as such");
+	tap_ok(ep_parse_key("[2001:db8::1]:0", &a, err, sizeof(err)) == 0 && a.port == 0 &&
+	       a.family == AF_INET6, "ep_parse_key takes [2001:db8::1]:0");
+	tap_ok(ep_parse_key("10.0.0.1:65536", &a, err, sizeof(err)) < 0 &&
+	       !strcmp(err, "\"10.0.0.1:65536\": port \"65536\" is not a number in 0..65535") &&
+	       ep_parse_key("10.0.0.1:x", &a, err, sizeof(err)) < 0 &&
+	       ep_parse_key("10.0.0.1:3306", &a, err, sizeof(err)) == 0 && a.port == 3306,
+	       "ep_parse_key: 65536 and x refused (0..65535), 3306 taken");
+
 	/* order: IPv4 first, then address, then port */
 	ep_parse("10.0.0.2:1", &a, err, sizeof(err));
 	ep_parse("10.0.0.1:65535", &b, err, sizeof(err));
@@ -198,8 +210,9 @@ static void test_values(void)
 	       !strcmp(reason_name(LAGWLC_REASON_RELEASE, buf, sizeof(buf)), "release") &&
 	       !strcmp(reason_name(LAGWLC_REASON_DELETE, buf, sizeof(buf)), "delete") &&
 	       !strcmp(reason_name(LAGWLC_REASON_FLUSH, buf, sizeof(buf)), "flush") &&
-	       !strcmp(reason_name(LAGWLC_REASON_MAX + 1, buf, sizeof(buf)), "unknown(7)"),
-	       "reason names: report tunable timeout release delete flush");
+	       !strcmp(reason_name(LAGWLC_REASON_EVICT, buf, sizeof(buf)), "evict") &&
+	       !strcmp(reason_name(LAGWLC_REASON_MAX + 1, buf, sizeof(buf)), "unknown(8)"),
+	       "reason names: report tunable timeout release delete flush evict");
 	tap_ok(!strcmp(health_name(LAGWLC_HEALTH_UP, buf, sizeof(buf)), "up") &&
 	       !strcmp(health_name(LAGWLC_HEALTH_DOWN, buf, sizeof(buf)), "down") &&
 	       !strcmp(health_name(0, buf, sizeof(buf)), "unknown(0)"),
@@ -256,7 +269,7 @@ static void test_json(void)
 
 int main(void)
 {
-	tap_plan(78);
+	tap_plan(81);
 	test_addr();
 	test_values();
 	test_json();

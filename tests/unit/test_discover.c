@@ -66,7 +66,7 @@ int main(void)
 	struct targets ts;
 	int r;
 
-	tap_plan(12);
+	tap_plan(14);
 	memset(svcs, 0, sizeof(svcs));
 	dests_a[0].ep = ep("10.0.0.22:3306");
 	dests_a[1].ep = ep("10.0.0.21:3306");	/* also a [replica] section */
@@ -140,6 +140,32 @@ int main(void)
 	targets_free(&ts);
 	config_free(&cfg);
 
+	{
+		/* port 0: a key as IPVS has it; probed at 3306, or where probe = says */
+		static struct ipvs_dest d0[2];
+		const char *c0 = "[replica 10.0.0.7:0]\nprobe = 10.0.0.7:3307\n";
+		struct ipvs_service s0 = { .af = AF_INET, .fwmark = 9, .sched = "lagwlc",
+					   .dests = d0, .ndests = 2 };
+		struct ipvs_table t0 = { &s0, 1 };
+
+		d0[0].ep = ep("10.0.0.6:3306");
+		d0[0].ep.port = 0;
+		d0[1].ep = d0[0].ep;
+		d0[1].ep.addr.raw[3] = 7;		/* 10.0.0.7:0, also configured */
+		r = config_parse("p0.conf", c0, strlen(c0), &cfg, err, sizeof(err));
+		tap_ok(r == 0 && cfg.nreplicas == 1 && cfg.replicas[0].ep.port == 0 &&
+		       cfg.replicas[0].probe.port == 3307,
+		       "[replica 10.0.0.7:0] with probe = 10.0.0.7:3307 parses %s", err);
+		r = r ? r : targets_build(&cfg, &t0, &ts);
+		tap_ok(r == 0 && ts.n == 2 &&
+		       !strcmp(fmt(&ts.v[0].key), "10.0.0.6:0") &&
+		       !strcmp(fmt(&ts.v[0].probe), "10.0.0.6:3306") &&
+		       !strcmp(fmt(&ts.v[1].key), "10.0.0.7:0") &&
+		       !strcmp(fmt(&ts.v[1].probe), "10.0.0.7:3307"),
+		       "fwmark real servers with port 0: keyed :0, probed at 3306 or at probe =");
+		targets_free(&ts);
+		config_free(&cfg);
+	}
 	{
 		char p[8];
 

@@ -9,20 +9,22 @@
 # missing attribute) and followed by a dump proving the table changed, or
 # did not. The story, in order:
 #
-#   1. an unprivileged caller (nobody): SET, DEL, FLUSH refused (EPERM),
-#      dump and GET allowed;
+#   1. an unprivileged caller (nobody), and root of another user namespace:
+#      every request and the events group refused (EPERM); root of a user
+#      namespace with its own network namespace: all allowed there;
 #   2. malformed requests: each refused, table unchanged, no kernel warning;
 #   3. well-formed SET, GET, DEL and FLUSH;  4. the lag clamp (7 days);
-#   5. max_entries;  6. a 1000-replica dump, resumed over several parts;
-#   7. network namespaces a and b, each with its own table;
-#   8. state-change events on the "events" multicast group;
+#   5. max_entries: known replicas always updated, new ones refused when full;
+#   6. a 1000-replica dump, resumed over several parts;
+#   7. network namespaces a and b, each with its own table and hash seed;
+#   8. state-change events on the "events" multicast group, eviction;
 #   9. a clean kernel log.
 #
 #   guest
 #   +-- root netns ------------------------------------------------------+
 #   |  ip_vs + ip_vs_lagwlc    lag table (root)                          |
 #   |  nlcases.py  -- requests --> genl "lagwlc"                         |
-#   |  nlcases.py as nobody (setpriv) -- SET/DEL/FLUSH: EPERM            |
+#   |  nlcases.py as nobody (setpriv) -- every request, events: EPERM  |
 #   |  listener socket on "events" <-- STATE_CHANGE multicasts          |
 #   |  a child process (SOCKET_OWNER) that exits --> NETLINK_URELEASE   |
 #   +--------------------------------------------------------------------+
@@ -87,6 +89,8 @@ cleanup() {
 	echo 4096 >$P/max_entries
 	echo 5000 >$P/max_lag_ms
 	echo 3000 >$P/stale_ms
+	echo 600000 >$P/evict_ms
+	echo open >$P/stale_policy
 }
 trap cleanup EXIT
 
@@ -99,6 +103,9 @@ diag "stale_ms $(cat $P/stale_ms), max_lag_ms $(cat $P/max_lag_ms), readmit_lag_
 diag "root reports 198.18.0.11:3306 lag 100: genl.py set 198.18.0.11:3306 100"
 python3 "$GENL" set 198.18.0.11:3306 100
 cases unpriv setpriv --reuid=65534 --regid=65534 --clear-groups
+cases unpriv_after
+cases userns unshare --user --map-root-user
+cases userns_own unshare --user --map-root-user --net
 
 # ---- 2. malformed requests ----------------------------------------------------
 cases malformed

@@ -8,6 +8,9 @@
  * A replica is keyed by address and port, the real server's as IPVS has it:
  * one entry applies to every IPVS service of the network namespace that
  * has that real server.
+ *
+ * Every command, reads included, and joining the "events" group need
+ * CAP_NET_ADMIN in the user namespace that owns the network namespace.
  */
 #ifndef _UAPI_LINUX_LAGWLC_H
 #define _UAPI_LINUX_LAGWLC_H
@@ -25,7 +28,12 @@
 enum lagwlc_cmd {
 	LAGWLC_CMD_UNSPEC,
 	/* Report lag and health of one or more replicas (LAGWLC_A_REPLICA,
-	 * repeated). All or nothing: on error no replica is changed.
+	 * repeated). A malformed message changes nothing. Replicas already in
+	 * the table are always updated; a new one is added only while the
+	 * table holds fewer than max_entries. When some are refused for that,
+	 * the others are still applied, a reply lists each refused replica
+	 * (LAGWLC_A_REPLICA, key only) and the request fails with ENOSPC, its
+	 * extack naming the first refused one.
 	 */
 	LAGWLC_CMD_REPLICA_SET,
 	/* Forget one replica (LAGWLC_A_REPLICA with its key only). */
@@ -58,7 +66,9 @@ enum lagwlc_replica_attr {
 	LAGWLC_R_UNSPEC,
 	LAGWLC_R_ADDR4,		/* binary, 4 bytes: IPv4 address (key) */
 	LAGWLC_R_ADDR6,		/* binary, 16 bytes: IPv6 address (key) */
-	LAGWLC_R_PORT,		/* u16, host byte order, 1..65535 (key) */
+	LAGWLC_R_PORT,		/* u16, host byte order (key); 0 for real
+				 * servers added with port 0 (fwmark services)
+				 */
 	LAGWLC_R_LAG_MS,	/* u32: replication lag in ms (set, reply) */
 	LAGWLC_R_HEALTH,	/* u8, enum lagwlc_health (set, reply) */
 	LAGWLC_R_STATE,		/* u8, enum lagwlc_state (reply, event) */
@@ -99,6 +109,7 @@ enum lagwlc_reason {
 	LAGWLC_REASON_RELEASE,	/* the reporting socket was closed */
 	LAGWLC_REASON_DELETE,	/* LAGWLC_CMD_REPLICA_DEL */
 	LAGWLC_REASON_FLUSH,	/* LAGWLC_CMD_REPLICA_FLUSH */
+	LAGWLC_REASON_EVICT,	/* stale and released for evict_ms: forgotten */
 
 	__LAGWLC_REASON_MAX,
 	LAGWLC_REASON_MAX = __LAGWLC_REASON_MAX - 1

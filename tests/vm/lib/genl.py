@@ -44,7 +44,7 @@ R_ADDR4, R_ADDR6, R_PORT, R_LAG_MS, R_HEALTH = 1, 2, 3, 4, 5
 R_STATE, R_OLD_STATE, R_REASON, R_AGE_MS = 6, 7, 8, 9
 HEALTH_UP, HEALTH_DOWN = 1, 2
 STATES = ["none", "ok", "lagging", "down", "stale"]
-REASONS = ["unspec", "report", "tunable", "timeout", "release", "delete", "flush"]
+REASONS = ["unspec", "report", "tunable", "timeout", "release", "delete", "flush", "evict"]
 
 
 def nla(atype, payload):
@@ -87,15 +87,21 @@ def replica(addr, port, lag=None, health=None):
     return nest(A_REPLICA, *attrs)
 
 
-def parse_attrs(data):
-    out = {}
+def attr_list(data):
+    """Every attribute, in order, as (type, payload): repeated ones too."""
+    out = []
     while len(data) >= 4:
         alen, atype = struct.unpack_from("=HH", data)
         if alen < 4:
             break
-        out[atype & 0x3FFF] = data[4:alen]
+        out.append((atype & 0x3FFF, data[4:alen]))
         data = data[(alen + 3) & ~3:]
     return out
+
+
+def parse_attrs(data):
+    """The attributes as a dict by type (the last of a repeated one)."""
+    return dict(attr_list(data))
 
 
 def decode_replica(payload):
