@@ -496,13 +496,15 @@ static int lagwlc_netlink_event(struct notifier_block *nb,
 	o = xa_load(&ln->owners, n->portid);
 	if (o) {
 		list_for_each_entry_safe(r, tmp, &o->replicas, owner_node) {
+			list_del_init(&r->owner_node);
+			r->owner = NULL;
 			r->released = true;
 			r->released_at = jiffies;
 			lagwlc_derive(ln, r, &p, stale_ms,
 				      LAGWLC_REASON_RELEASE);
-			/* the last one frees the owner */
-			lagwlc_disown(ln, r);
 		}
+		xa_erase(&ln->owners, o->portid);
+		kfree(o);
 		/* the timer now has their eviction to arm */
 		mod_delayed_work(lagwlc_wq, &ln->stale_work, 0);
 	}
