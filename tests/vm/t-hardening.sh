@@ -87,17 +87,26 @@ echo "# lagwlcd -f -c lagwlcd.conf (4 replicas, nothing listens: all down), max_
 "$LAGWLCD" -f -c "$W/lagwlcd.conf" </dev/null >"$W/lagwlcd.log" 2>&1 &
 LPID=$!
 LAB_PIDS+=("$LPID")
+# first its refusals (a loaded host may take seconds to start it), then 30 polls more
+for i in $(seq 300); do
+	[ "$(grep -c 'refused: the kernel' "$W/lagwlcd.log")" -ge 2 ] && break
+	sleep 0.1
+done
 sleep 3
 "$CTL" -j show >"$W/show.json" 2>&1
 n=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["replicas"]; print(len(r), max(x["age_ms"] for x in r) if r else -1)' "$W/show.json" 2>&1)
 refused=$(grep -c 'refused: the kernel' "$W/lagwlcd.log")
-diag "after 3 s (about 30 polls): table: $n (entries, oldest age ms); lagwlcd refusal lines: $refused"
+diag "3 s (about 30 polls) after the refusals: table: $n (entries, oldest age ms); lagwlcd refusal lines: $refused"
 grep -E 'refused|push' "$W/lagwlcd.log" | sed 's/^/#   /'
 read -r entries oldest <<<"$n"
 [ "${entries:-0}" -eq 2 ] && [ "${oldest:-99999}" -lt 1000 ] && [ "$refused" -eq 2 ]
 ktap_result $? "max_entries 2 of 4: 2 entries kept fresh, each refused replica logged once in 30 polls"
 
 echo 4 >$P/max_entries
+for i in $(seq 100); do
+	[ "$(grep -c 'accepted into the lag table' "$W/lagwlcd.log")" -ge 2 ] && break
+	sleep 0.1
+done
 sleep 1
 accepted=$(grep -c 'accepted into the lag table' "$W/lagwlcd.log")
 entries=$(python3 "$GENL" dump | grep -c "198.18.50.")
