@@ -165,5 +165,19 @@ done <<'EOF_VG'
 1 del 198.18.0.200:1
 EOF_VG
 
-ktap_check "flush empties the table" on director "$CTL" flush
+# entries: the table's entries, one a line, as the kernel dumps them
+# (lib/genl.py, not lagwlcctl: the command under test does not judge itself)
+entries() { onq director python3 "$LAB_TOP/tests/vm/lib/genl.py" dump; }
+before=$(entries)
+rc_before=$?
+on director "$CTL" flush
+rc=$?
+after=$(entries)
+rc_after=$?
+onq director "$CTL" -j show >/tmp/show.json
+json=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["replicas"]))' /tmp/show.json)
+diag "flush: exit $rc; entries before $(grep -c . <<<"$before") (dump exit $rc_before), after $(grep -c . <<<"$after") (dump exit $rc_after), lagwlcctl -j show lists ${json:-?}"
+[ $rc -eq 0 ] && [ $rc_before -eq 0 ] && [ "$(grep -c . <<<"$before")" -ge 3 ] &&
+	[ $rc_after -eq 0 ] && [ -z "$after" ] && [ "$json" = 0 ]
+ktap_result $? "flush empties the table: entries before, none after (dump and show -j)"
 ktap_exit
