@@ -13,6 +13,10 @@
 # ended (active and inactive counts that differ per server), weight changes
 # among 0, 1, 3 and 65535, upper thresholds (OVERLOAD) and a stretch with
 # every weight 0 (no destination available), through each service in turn.
+# The driver reads the director's counters before each connection, so the
+# test also asserts that the OVERLOAD branch ran: connections were made
+# while a weighted real server stood at or over its upper threshold, and
+# none went to it, under wlc and lagwlc alike.
 # Run in LVS-DR and in LVS-NAT; see lib/lab.sh for both topologies:
 #
 #   client 198.18.0.1 --> director 198.18.0.2 (VIP) --> r1..r4 (weights 1,3,65535,0)
@@ -24,7 +28,7 @@ lab_boot_self "$@"
 STEPS=${LAGWLC_DIFF_STEPS:-240}
 SEED=${LAGWLC_DIFF_SEED:-20261126}
 WEIGHTS=(1 3 65535 0)
-ktap_plan 10
+ktap_plan 12
 
 lab_load_module || { echo "Bail out! cannot load the module"; exit 1; }
 
@@ -66,7 +70,7 @@ for mode in dr nat; do
 		--fwd "$mode" --seed "$SEED" --steps "$STEPS" \
 		--weights "$(IFS=,; echo "${WEIGHTS[*]}")" \
 		--svc wlc=$LAB_VIP:3306 --svc lagwlc=$LAB_VIP:3307 --svc rr=$LAB_VIP:3308 \
-		"${reals[@]}" --log "/tmp/diff-$mode.log" >"$out" 2>&1
+		"${reals[@]}" --overload --log "/tmp/diff-$mode.log" >"$out" 2>&1
 	rc=$?
 	diag "$mode: driver exited $rc after $((SECONDS - start)) s"
 	ktap_result $rc "$mode: the driver ran the whole sequence"
@@ -93,6 +97,16 @@ for mode in dr nat; do
 	nones=$(echo "$wlc" | tr ' ' '\n' | grep -c none)
 	[ "$wlc" != "$rr" ] && [ "$distinct" -ge 3 ] && [ "$nones" -ge 1 ]
 	ktap_result $? "$mode: the sequence discriminates (rr differs; $distinct servers and $nones refusals seen)"
+
+	# OVERLOAD NAME OVER INTO: connections made while a real server of
+	# weight > 0 was at or over its threshold, and how many went to it
+	read -r _ _ wover winto < <(grep '^OVERLOAD wlc ' "$out")
+	read -r _ _ lover linto < <(grep '^OVERLOAD lagwlc ' "$out")
+	diag "$mode: connections made with a server over its threshold: wlc ${wover:-?} (${winto:-?} to it), lagwlc ${lover:-?} (${linto:-?} to it)"
+	grep ' (over threshold: ' "/tmp/diff-$mode.log" | sed -n '1p;$p' | sed 's/^/#   /'
+	[ "${wover:-0}" -ge 1 ] && [ "${winto:-1}" -eq 0 ] &&
+		[ "${lover:-0}" -ge 1 ] && [ "${linto:-1}" -eq 0 ]
+	ktap_result $? "$mode: the upper threshold was reached (OVERLOAD): no new connection to the server while over"
 
 	wlc_conns=$(conns_of 3306 | sed 's/:3306//')
 	lag_conns=$(conns_of 3307 | sed 's/:3307//')

@@ -29,8 +29,17 @@ packet that changes the connection's state before the next step.
 
 Prints one line per service: "SEQ NAME choice choice ...", a choice being
 the real server's name or "none" when the connection was refused.
+
+--overload also reads, before each connection, the director's connection
+counters (its /proc/net/ip_vs, through a sleeping process in its namespace)
+and prints one more line per service: "OVERLOAD NAME over into", "over"
+the connections made while a real server of weight > 0 stood at or above
+its upper threshold (IPVS flags it OVERLOAD then: its ActiveConn +
+InActConn, which never fall here, reached -x), and "into" how many of
+those went to such a server anyway.
 """
 import argparse
+import ipaddress
 import random
 import resource
 import signal
@@ -91,6 +100,50 @@ class Driver:
         self.weights = [None] * len(self.reals)
         self.thresh = [0] * len(self.reals)
         self.t0 = time.monotonic()
+        self.proc = None
+        self.over = {name: [0, 0] for name, _ in self.svcs}
+        if args.overload:
+            self.watch_director()
+
+    def watch_director(self):
+        """A process in the director's namespace whose /proc/PID/net/ip_vs
+        shows that namespace's IPVS table, read with no exec per step."""
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "sleep", "infinity"])
+        comm = f"/proc/{self.proc.pid}/comm"
+        for _ in range(100):
+            with open(comm) as f:
+                if f.read().strip() == "sleep":
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("the director's sleeper did not start")
+
+    def counts(self, addr):
+        """{real name: ActiveConn + InActConn} for the service at addr,
+        from the director's /proc/net/ip_vs (hex IP:port)."""
+        host, port = addr.rsplit(":", 1)
+        want = "%08X:%04X" % (int(ipaddress.IPv4Address(host)), int(port))
+        names = {"%08X" % int(ipaddress.IPv4Address(ip)): name for name, ip in self.reals}
+        out, cur = {}, None
+        with open(f"/proc/{self.proc.pid}/net/ip_vs") as f:
+            for line in f:
+                fields = line.split()
+                if fields and fields[0] in ("TCP", "UDP", "FWM"):
+                    cur = fields[1]
+                elif cur == want and len(fields) == 6 and fields[0] == "->":
+                    ip = fields[1].split(":")[0]
+                    if ip in names:
+                        out[names[ip]] = int(fields[4]) + int(fields[5])
+        return out
+
+    def overloaded(self, addr):
+        """Names of the real servers of weight > 0 at or over their upper
+        threshold in the service at addr, by the kernel's counters."""
+        if self.proc is None or not any(self.thresh):
+            return set()
+        conns = self.counts(addr)
+        return {name for i, (name, _) in enumerate(self.reals)
+                if self.thresh[i] > 0 and (self.weights[i] or 0) > 0
+                and conns.get(name, 0) >= self.thresh[i]}
 
     def note(self, msg):
         if self.log:
@@ -165,9 +218,15 @@ class Driver:
                 self.end(held.pop(op[1] % len(held)))
                 self.note(f"{i} {name} drop")
                 continue
+            over = self.overloaded(addr)
             sock, got = self.connect(addr)
             self.seq[name].append(got.split()[0])
-            self.note(f"{i} {name} {kind} -> {got}")
+            self.note(f"{i} {name} {kind} -> {got}"
+                      + (f" (over threshold: {' '.join(sorted(over))})" if over else ""))
+            if over:
+                self.over[name][0] += 1
+                if got.split()[0] in over:
+                    self.over[name][1] += 1
             if sock is None:
                 continue
             if kind == "hold":
@@ -189,6 +248,8 @@ def main():
                     help="'all', or a subset of hold,cycle to open connections only")
     ap.add_argument("--linger", action="store_true",
                     help="stay alive, connections open, after the sequence")
+    ap.add_argument("--overload", action="store_true",
+                    help="count connections made while a real server is over its threshold")
     ap.add_argument("--log")
     args = ap.parse_args()
 
@@ -204,6 +265,11 @@ def main():
         drv.step(i, op)
     for name, _ in drv.svcs:
         print("SEQ", name, *drv.seq[name], flush=True)
+    if drv.proc is not None:
+        drv.proc.kill()
+        drv.proc.wait()
+        for name, _ in drv.svcs:
+            print("OVERLOAD", name, *drv.over[name], flush=True)
     if args.linger:
         # keep the held connections open until killed
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
