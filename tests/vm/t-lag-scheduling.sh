@@ -137,15 +137,15 @@ ktap_result $? "a replica reported down is never chosen"
 # ---- 4. stale: silent feeder (TTL) and dead feeder (socket release) --------------------
 service 3310
 # long enough that a slow guest still reads "ok" first
-echo 5000 >$P/stale_ms
+echo 10000 >$P/stale_ms
 # not through a shell function: $! must be the feeder itself
 ip netns exec director python3 "$LAB_TOP/tests/vm/lib/feeder.py" 198.18.0.11:3310 0 >/tmp/feeder1 &
 feeder=$!
 LAB_PIDS+=($feeder)
 until grep -q fed /tmp/feeder1; do sleep 0.1; done
 first=$(state 198.18.0.11:3310)
-sleep 5.5
-diag "feeder alive but silent: r1 was $first, after 5.5 s (stale_ms 5000) $(state 198.18.0.11:3310)"
+sleep 10.5
+diag "feeder alive but silent: r1 was $first, after 10.5 s (stale_ms 10000) $(state 198.18.0.11:3310)"
 [ "$first" = ok ] && [ "$(state 198.18.0.11:3310)" = stale ]
 ktap_result $? "no report for stale_ms: stale"
 echo closed >$P/stale_policy

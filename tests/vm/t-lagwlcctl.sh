@@ -79,7 +79,14 @@ ktap_result $? "show ADDR:PORT: one replica"
 # not through a shell function: $! must be lagwlcctl itself
 ip netns exec director "$CTL" -j monitor >/tmp/mon.json 2>/tmp/mon.err &
 mon=$!
-sleep 1.5
+# until it listens (a loaded host starts it late): a sentinel replica's
+# events show up in its output
+for _ in $(seq 60); do
+	onq director "$CTL" set 198.18.0.97:3306 lag 1
+	onq director "$CTL" del 198.18.0.97:3306
+	sleep 0.5
+	grep -q 198.18.0.97 /tmp/mon.json && break
+done
 on director "$CTL" set 198.18.0.11:3306 lag 8000
 on director "$CTL" del 198.18.0.99:3306
 echo 9500 >/sys/module/ip_vs_lagwlc/parameters/max_lag_ms
@@ -119,7 +126,7 @@ diag "set as nobody: rc $rc: $out"
 ktap_result $? "no permission: one clear line, exit 1"
 
 bad=0
-for args in "set 198.18.0.11 lag 5" "set 198.18.0.11:0 lag 5" "set 198.18.0.11:3306 lag -3" \
+for args in "set 198.18.0.11 lag 5" "set 198.18.0.11:65536 lag 5" "set 198.18.0.11:3306 lag -3" \
 	"set 198.18.0.11:3306 lag 5 sideways" "set [::1:3306 lag 5" "set 198.18.0.11:3306" \
 	"del" "frobnicate" "show 1.2.3.4.5:3306"; do
 	# shellcheck disable=SC2086
