@@ -155,22 +155,14 @@ static void conn_reuse(struct lagwlcd *d)
 }
 
 /*
- * IPVS is read for discovery, adoption and conn_reuse_mode (unless all
- * three are off).
+ * Read IPVS, for discovery, adoption and conn_reuse_mode (which also needs
+ * it with discover = no and no adopt, or with keep, to warn); keeps the
+ * last good table on failure.
  */
-static bool ipvs_wanted(const struct config *cfg)
-{
-	return cfg->discover || cfg->nadopts || !cfg->conn_reuse_keep;
-}
-
-/* Read IPVS; keeps the last good table on failure. */
 static void read_ipvs(struct lagwlcd *d)
 {
 	struct ipvs_table t;
 	enum ipvs_status st;
-
-	if (!ipvs_wanted(&d->cfg))
-		return;
 	st = ipvs_read(&d->ps.nl, LAGWLC_SCHED, &t);
 	if (st != d->ipvs_status || !d->ipvs_logged) {
 		if (st == IPVS_ABSENT)
@@ -402,8 +394,6 @@ static void reload(struct lagwlcd *d, const char *file)
 	d->cfg = nc;
 	adopt_memo_free(&d->memo);
 	d->memo = nm;
-	if (!ipvs_wanted(&d->cfg))
-		ipvs_free(&d->ipvs);
 	rescan(d);
 	d->next_rescan = mono_ms() + (d->cfg.poll_ms * 4 > RESCAN_MIN_MS ? d->cfg.poll_ms * 4 :
 				     RESCAN_MIN_MS);
