@@ -163,6 +163,7 @@ static void read_ipvs(struct lagwlcd *d)
 {
 	struct ipvs_table t;
 	enum ipvs_status st;
+
 	st = ipvs_read(&d->ps.nl, LAGWLC_SCHED, &t);
 	if (st != d->ipvs_status || !d->ipvs_logged) {
 		if (st == IPVS_ABSENT)
