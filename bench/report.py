@@ -64,7 +64,9 @@ def stale_section(raw, md):
         rows.append((sched, n, by, err, stale))
     md.append("## 1. Stale reads: one replica (r1) 30 s behind\n")
     md.append("Three services over the same three replicas (weights 1:1:1), one per "
-              "scheduler, read at the same time; every read a new connection. Stale: "
+              "scheduler, read at the same time by three clients each; every read a new "
+              "connection, from a 32-port ephemeral range, so client ports are reused "
+              "within seconds (conn_reuse_mode as lagwlcd sets it). Stale: "
               "the value read was older than max_lag_ms (%d ms) when read.\n" % MAX_LAG_MS)
     md.append("| scheduler | reads | stale reads | stale share | r1 (30 s behind) | r2 | r3 | failed |")
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -4,8 +4,13 @@
  *                            with its replicas' lag, then the replicas in
  *                            no lagwlc service
  * lagwlcctl show ADDR:PORT   one replica
+ *
+ * A lagwlc service with DR or TUN real servers is marked when its network
+ * namespace's conn_reuse_mode lacks bit 2: there a client reusing a source
+ * port within the tcpfin timeout reaches its old real server unscheduled.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,16 +106,32 @@ static const char *num(char *buf, size_t len, bool has, uint32_t v)
 #define DEST_FMT "  -> %-22s %-7s %-6s %-10s %-9s %10s %-9s %7s\n"
 #define ORPHAN_FMT "  -> %-22s %-6s %10s %-9s %7s\n"
 
-static void text_service(const struct ipvs_service *svc, const struct replicas *rs)
+/* The mark of a service whose reused client ports bypass lagwlc, or "". */
+static const char *reuse_mark(const struct ipvs_service *svc, int mode, char *buf, size_t len)
+{
+	if (!ipvs_reuse_bypass(svc, mode))
+		return "";
+	if (mode < 0)
+		snprintf(buf, len, "  (conn_reuse_mode unreadable: %s)", strerror(-mode));
+	else
+		snprintf(buf, len, "  (conn_reuse_mode %d, bit 2 clear: a reused client port bypasses lagwlc)",
+			 mode);
+	return buf;
+}
+
+static void text_service(const struct ipvs_service *svc, const struct replicas *rs, int mode)
 {
 	char e[EP_STRLEN], p[8], w[12], ac[12], ic[12], lag[12], age[12], st[NAME_STRLEN];
+	char mark[128];
 	size_t i;
 
 	if (svc->fwmark)
-		printf("FWM  %u%s %s\n", svc->fwmark, svc->af == AF_INET6 ? " IPv6" : "", svc->sched);
+		printf("FWM  %u%s %s%s\n", svc->fwmark, svc->af == AF_INET6 ? " IPv6" : "", svc->sched,
+		       reuse_mark(svc, mode, mark, sizeof(mark)));
 	else
-		printf("%-4s %s %s\n", ipvs_proto_name(svc->protocol, p, sizeof(p)),
-		       ep_format(&svc->vip, e, sizeof(e)), svc->sched);
+		printf("%-4s %s %s%s\n", ipvs_proto_name(svc->protocol, p, sizeof(p)),
+		       ep_format(&svc->vip, e, sizeof(e)), svc->sched,
+		       reuse_mark(svc, mode, mark, sizeof(mark)));
 	printf(DEST_FMT, "RemoteAddress:Port", "Forward", "Weight", "ActiveConn",
 	       "InActConn", "Lag(ms)", "State", "Age(ms)");
 	for (i = 0; i < svc->ndests; i++) {
@@ -139,7 +160,7 @@ static void text_replica_row(const struct replica *r)
 }
 
 static void text_show(const struct ipvs_table *t, enum ipvs_status st,
-		      const struct replicas *rs, const bool *in_service)
+		      const struct replicas *rs, const bool *in_service, int mode)
 {
 	size_t i, nsvc = 0, norphans = 0;
 
@@ -150,7 +171,7 @@ static void text_show(const struct ipvs_table *t, enum ipvs_status st,
 	for (i = 0; i < t->nsvcs; i++) {
 		if (strcmp(t->svcs[i].sched, SCHED_NAME))
 			continue;
-		text_service(&t->svcs[i], rs);
+		text_service(&t->svcs[i], rs, mode);
 		nsvc++;
 	}
 	if (st == IPVS_READ && !nsvc)
@@ -167,7 +188,7 @@ static void text_show(const struct ipvs_table *t, enum ipvs_status st,
 }
 
 static void json_service(struct json *j, const struct ipvs_service *svc,
-			 const struct replicas *rs)
+			 const struct replicas *rs, int mode)
 {
 	char a[INET6_ADDRSTRLEN], p[8];
 	size_t i;
@@ -185,6 +206,7 @@ static void json_service(struct json *j, const struct ipvs_service *svc,
 	}
 	json_uint(j, "fwmark", svc->fwmark);
 	json_str(j, "scheduler", svc->sched);
+	json_bool(j, "reuse_bypass", ipvs_reuse_bypass(svc, mode));
 	json_arr_begin(j, "destinations");
 	for (i = 0; i < svc->ndests; i++) {
 		const struct ipvs_dest *d = &svc->dests[i];
@@ -204,7 +226,7 @@ static void json_service(struct json *j, const struct ipvs_service *svc,
 }
 
 static void json_show(const struct ipvs_table *t, enum ipvs_status st,
-		      const struct replicas *rs, const bool *in_service)
+		      const struct replicas *rs, const bool *in_service, int mode)
 {
 	char a[INET6_ADDRSTRLEN];
 	struct json j;
@@ -215,7 +237,7 @@ static void json_show(const struct ipvs_table *t, enum ipvs_status st,
 	json_arr_begin(&j, "services");
 	for (i = 0; i < t->nsvcs; i++)
 		if (!strcmp(t->svcs[i].sched, SCHED_NAME))
-			json_service(&j, &t->svcs[i], rs);
+			json_service(&j, &t->svcs[i], rs, mode);
 	json_arr_end(&j);
 	json_arr_begin(&j, "replicas");
 	for (i = 0; i < rs->n; i++) {
@@ -234,6 +256,10 @@ static void json_show(const struct ipvs_table *t, enum ipvs_status st,
 	json_arr_end(&j);
 	json_str(&j, "ipvs", st == IPVS_READ ? "loaded" : st == IPVS_ABSENT ?
 		 "not loaded" : "permission denied");
+	if (mode < 0)
+		json_null(&j, "conn_reuse_mode");
+	else
+		json_uint(&j, "conn_reuse_mode", (uint32_t)mode);
 	json_obj_end(&j);
 	putchar('\n');
 }
@@ -245,7 +271,7 @@ static int show_all(const struct ctl *ctl)
 	struct ipvs_table t = { 0 };
 	enum ipvs_status st;
 	bool *in_service = NULL;
-	int status = EXIT_FAIL;
+	int status = EXIT_FAIL, mode;
 	size_t i, k;
 
 	if (lnl_open(&c) || dump_replicas(&c, &rs))
@@ -268,10 +294,11 @@ static int show_all(const struct ctl *ctl)
 				in_service[r - rs.v] = true;
 		}
 	}
+	mode = st == IPVS_READ ? ipvs_reuse_read() : -ENOENT;
 	if (ctl->json)
-		json_show(&t, st, &rs, in_service);
+		json_show(&t, st, &rs, in_service, mode);
 	else
-		text_show(&t, st, &rs, in_service);
+		text_show(&t, st, &rs, in_service, mode);
 	status = fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 out:
 	free(in_service);

@@ -42,6 +42,7 @@ enum key_id {
 	K_DISCOVER,
 	K_ADOPT,
 	K_PROBE,
+	K_CONN_REUSE_MODE,
 	NKEYS
 };
 
@@ -65,6 +66,7 @@ static const struct {
 	[K_DISCOVER]		= { "discover", IN_GLOBAL, false },
 	[K_ADOPT]		= { "adopt", IN_GLOBAL, true },
 	[K_PROBE]		= { "probe", IN_REPLICA, false },
+	[K_CONN_REUSE_MODE]	= { "conn_reuse_mode", IN_GLOBAL, false },
 };
 
 /* A [replica] section while parsing: which keys it set, and where. */
@@ -559,6 +561,15 @@ static int assignment(struct parser *p, char *s)
 		return 0;
 	case K_ADOPT:
 		return parse_adopt(p, val);
+	case K_CONN_REUSE_MODE:
+		if (!strcmp(val, "auto"))
+			cfg->conn_reuse_keep = false;
+		else if (!strcmp(val, "keep"))
+			cfg->conn_reuse_keep = true;
+		else
+			return fail(p, "conn_reuse_mode \"%s\": expected auto (set bit 2 of net.ipv4.vs.conn_reuse_mode when a lagwlc service forwards by DR or TUN) or keep (never change it)",
+				    Q(val));
+		return 0;
 	case K_PROBE:
 		if (ep_parse(val, &cfg->replicas[p->cur].probe, why, sizeof(why)) < 0)
 			return fail(p, "probe: %s", why);

@@ -69,6 +69,7 @@ struct config {
 	char file[CONFIG_PATH_MAX];
 	uint32_t poll_ms;
 	bool discover;
+	bool conn_reuse_keep;		/* conn_reuse_mode = keep: never write the sysctl */
 	struct settings global;
 	struct replica_conf *replicas;
 	size_t nreplicas;

@@ -7,10 +7,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
@@ -334,4 +336,63 @@ const char *ipvs_proto_name(uint16_t proto, char *buf, size_t len)
 		snprintf(buf, len, "%u", proto);
 		return buf;
 	}
+}
+
+int ipvs_reuse_read(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd, mode = 0;
+	char *p;
+
+	fd = open(IPVS_REUSE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return (int)n;
+	}
+	close(fd);
+	buf[n] = '\0';
+	for (p = buf; *p >= '0' && *p <= '9' && mode < 100000; p++)
+		mode = mode * 10 + (*p - '0');
+	if (p == buf || (*p && *p != '\n'))
+		return -EINVAL;
+	return mode;
+}
+
+int ipvs_reuse_write(int mode)
+{
+	char buf[16];
+	int fd, len, r = 0;
+
+	len = snprintf(buf, sizeof(buf), "%d\n", mode);
+	fd = open(IPVS_REUSE_PATH, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, (size_t)len) != len)
+		r = errno ? -errno : -EIO;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	return r;
+}
+
+const struct ipvs_dest *ipvs_oneway_dest(const struct ipvs_service *svc)
+{
+	size_t i;
+
+	for (i = 0; i < svc->ndests; i++) {
+		uint32_t fwd = svc->dests[i].fwd & IP_VS_CONN_F_FWD_MASK;
+
+		if (fwd == IP_VS_CONN_F_DROUTE || fwd == IP_VS_CONN_F_TUNNEL)
+			return &svc->dests[i];
+	}
+	return NULL;
+}
+
+bool ipvs_reuse_bypass(const struct ipvs_service *svc, int mode)
+{
+	return ipvs_oneway_dest(svc) && (mode < 0 || !(mode & IPVS_REUSE_ONEWAY));
 }

@@ -63,6 +63,31 @@ void ipvs_free(struct ipvs_table *t);
 int ipvs_set_sched(struct lnl *c, const struct ipvs_service *svc, const char *sched,
 		   struct lnl_err *err);
 
+/*
+ * conn_reuse_mode, a sysctl of each network namespace that exists while
+ * ip_vs is loaded. A SYN from a client address and port that still has an
+ * entry in IPVS's connection table goes to that entry's real server without
+ * scheduling unless the entry may be rescheduled: bit 1 allows it for
+ * TIME_WAIT and CLOSE, IPVS_REUSE_ONEWAY (bit 2) for FIN_WAIT entries of
+ * connections IPVS sees one way only (DR, TUN), which is where every closed
+ * LVS-DR connection stays for the tcpfin timeout (2 minutes).
+ */
+#define IPVS_REUSE_PATH "/proc/sys/net/ipv4/vs/conn_reuse_mode"
+#define IPVS_REUSE_ONEWAY 2
+
+/* conn_reuse_mode of the caller's network namespace, or -errno. */
+int ipvs_reuse_read(void);
+/* Write it: 0 or -errno. */
+int ipvs_reuse_write(int mode);
+/*
+ * Whether a client reusing its port may reach a real server of svc
+ * unscheduled: svc has a DR or TUN destination and mode (as read by
+ * ipvs_reuse_read, or -errno) lacks IPVS_REUSE_ONEWAY.
+ */
+bool ipvs_reuse_bypass(const struct ipvs_service *svc, int mode);
+/* The first DR or TUN destination of svc, NULL if none. */
+const struct ipvs_dest *ipvs_oneway_dest(const struct ipvs_service *svc);
+
 /* "Route", "Masq", "Tunnel", "Local", "Bypass" (lower: "route"...). */
 const char *ipvs_fwd_name(uint32_t fwd, bool lower);
 /* "TCP", "UDP", "SCTP", "FWM" for 0, else the number into buf. */

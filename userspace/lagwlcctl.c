@@ -28,8 +28,8 @@ static const struct {
 	{ "show", cmd_show, "[ADDR:PORT]",
 	  "lagwlc services with their replicas' lag, or one replica" },
 	{ "monitor", cmd_monitor, "", "print replicas' state changes as they happen" },
-	{ "check", cmd_check, "[--max-age MS]",
-	  "exit 0 if the module answers (and lagwlcd reported a replica up within MS), for keepalived" },
+	{ "check", cmd_check, "[--max-age MS] [--conn-reuse]",
+	  "exit 0 if the module answers (and lagwlcd reported a replica up within MS; and no lagwlc DR service lacks bit 2 of conn_reuse_mode), for keepalived" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

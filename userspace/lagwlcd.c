@@ -70,7 +70,8 @@ struct lagwlcd {
 	struct ipvs_table ipvs;		/* the last good read */
 	enum ipvs_status ipvs_status;	/* of the last read, for the log */
 	bool ipvs_logged;
-	bool reuse_warned;		/* conn_reuse_mode warning given */
+	enum { REUSE_QUIET, REUSE_UNREADABLE, REUSE_LEFT, REUSE_FAILED } reuse_logged;
+	int reuse_mode;			/* the value REUSE_LEFT/FAILED was logged for */
 	struct adopt_memo memo;
 	uint64_t next_rescan;
 };
@@ -91,53 +92,85 @@ static struct prober *find_prober(struct lagwlcd *d, const struct endpoint *key)
 }
 
 /*
- * In LVS-DR/TUN the director never sees a connection past FIN_WAIT; unless
- * bit 2 of conn_reuse_mode is set, a client reusing its port within tcpfin
- * goes to the old real server unscheduled, excluded or not. Say so once.
+ * In LVS-DR/TUN the director never sees a connection past FIN_WAIT, where
+ * it stays for the tcpfin timeout (2 minutes) after it closed; unless bit 2
+ * of conn_reuse_mode is set, a client reusing its port within that time
+ * goes to the old real server unscheduled, excluded or not. So, each rescan
+ * while a lagwlc service of this namespace forwards by DR or TUN, set that
+ * bit (the others kept) unless the configuration says conn_reuse_mode =
+ * keep. Checking each rescan catches ip_vs reloaded (the sysctl back to the
+ * kernel's default 1) and an administrator's sysctl -w. Each change is
+ * logged once: a set bit, a failed write, a clear bit left alone.
  */
-static void check_conn_reuse(struct lagwlcd *d)
+static void conn_reuse(struct lagwlcd *d)
 {
-	const char *path = "/proc/sys/net/ipv4/vs/conn_reuse_mode";
-	bool oneway = false;
-	size_t i, j;
-	FILE *f;
-	int mode;
+	const struct ipvs_dest *dest = NULL;
+	char e[EP_STRLEN];
+	int mode, want, r;
+	size_t i;
 
-	if (d->reuse_warned)
+	for (i = 0; i < d->ipvs.nsvcs && !dest; i++)
+		dest = ipvs_oneway_dest(&d->ipvs.svcs[i]);
+	if (!dest) {
+		d->reuse_logged = REUSE_QUIET;
 		return;
-	for (i = 0; i < d->ipvs.nsvcs; i++)
-		for (j = 0; j < d->ipvs.svcs[i].ndests; j++) {
-			uint32_t fwd = d->ipvs.svcs[i].dests[j].fwd & IP_VS_CONN_F_FWD_MASK;
-
-			if (fwd == IP_VS_CONN_F_DROUTE || fwd == IP_VS_CONN_F_TUNNEL)
-				oneway = true;
-		}
-	if (!oneway)
+	}
+	mode = ipvs_reuse_read();
+	if (mode < 0) {
+		if (d->reuse_logged != REUSE_UNREADABLE)
+			log_warn("%s: cannot read: %s: cannot tell whether a client reusing a port bypasses lagwlc",
+				 IPVS_REUSE_PATH, strerror(-mode));
+		d->reuse_logged = REUSE_UNREADABLE;
 		return;
-	f = fopen(path, "r");
-	if (!f)
+	}
+	if (mode & IPVS_REUSE_ONEWAY) {
+		d->reuse_logged = REUSE_QUIET;
 		return;
-	if (fscanf(f, "%d", &mode) == 1 && !(mode & 2))
-		log_warn("%s is %d: in LVS-DR a client reusing a port within the tcpfin timeout "
-			 "bypasses the scheduler and may reach a lagging replica; set it to 3", path, mode);
-	fclose(f);
-	d->reuse_warned = true;
+	}
+	want = mode | IPVS_REUSE_ONEWAY;
+	ep_format(&dest->ep, e, sizeof(e));
+	if (d->cfg.conn_reuse_keep || d->dry_run) {
+		if (d->reuse_logged != REUSE_LEFT || d->reuse_mode != mode)
+			log_warn("%s is %d and real server %s is reached by %s: a client reusing a port within the tcpfin timeout bypasses the scheduler and may reach a lagging replica; %s",
+				 IPVS_REUSE_PATH, mode, e, ipvs_fwd_name(dest->fwd, false),
+				 d->dry_run ? "dry run: not setting bit 2" :
+				 "left so (conn_reuse_mode = keep): set it to 3 by hand");
+		d->reuse_logged = REUSE_LEFT;
+		d->reuse_mode = mode;
+		return;
+	}
+	r = ipvs_reuse_write(want);
+	if (r < 0) {
+		if (d->reuse_logged != REUSE_FAILED || d->reuse_mode != mode)
+			log_err("%s is %d and real server %s is reached by %s: cannot set it to %d: %s: a client reusing a port within the tcpfin timeout bypasses the scheduler",
+				IPVS_REUSE_PATH, mode, e, ipvs_fwd_name(dest->fwd, false), want,
+				strerror(-r));
+		d->reuse_logged = REUSE_FAILED;
+		d->reuse_mode = mode;
+		return;
+	}
+	log_notice("%s was %d: set to %d, since real server %s is reached by %s: a client reusing a port within the tcpfin timeout is now scheduled again (conn_reuse_mode = keep in %s to leave it alone)",
+		   IPVS_REUSE_PATH, mode, want, e, ipvs_fwd_name(dest->fwd, false), d->cfg.file);
+	d->reuse_logged = REUSE_QUIET;
 }
 
-/* Read IPVS for discovery and adoption; keeps the last good table on failure. */
+/*
+ * Read IPVS, for discovery, adoption and conn_reuse_mode (which also needs
+ * it with discover = no and no adopt, or with keep, to warn); keeps the
+ * last good table on failure.
+ */
 static void read_ipvs(struct lagwlcd *d)
 {
 	struct ipvs_table t;
 	enum ipvs_status st;
 
-	if (!d->cfg.discover && !d->cfg.nadopts)
-		return;
 	st = ipvs_read(&d->ps.nl, LAGWLC_SCHED, &t);
 	if (st != d->ipvs_status || !d->ipvs_logged) {
 		if (st == IPVS_ABSENT)
-			log_warn("IPVS is not loaded (no \"IPVS\" netlink family): no replica discovered");
+			log_warn("IPVS is not loaded (no \"IPVS\" netlink family)%s",
+				 d->cfg.discover ? ": no replica discovered" : "");
 		else if (st == IPVS_DENIED)
-			log_err("reading IPVS needs CAP_NET_ADMIN: discovery and adopt are stuck");
+			log_err("reading IPVS needs CAP_NET_ADMIN: discovery, adopt and the conn_reuse_mode check are stuck");
 		else if (st == IPVS_READ && d->ipvs_logged)
 			log_info("IPVS read again");
 		d->ipvs_status = st;
@@ -146,7 +179,6 @@ static void read_ipvs(struct lagwlcd *d)
 	if (st == IPVS_READ) {
 		ipvs_free(&d->ipvs);
 		d->ipvs = t;
-		check_conn_reuse(d);
 	} else if (st == IPVS_ABSENT) {
 		ipvs_free(&d->ipvs);	/* no IPVS, no service */
 	}
@@ -193,6 +225,8 @@ static void rescan(struct lagwlcd *d)
 	if (d->cfg.nadopts && d->ipvs_status == IPVS_READ &&
 	    adopt_run(&d->ps.nl, &d->cfg, &d->ipvs, &d->memo, d->dry_run) > 0)
 		read_ipvs(d);	/* the adopted services' real servers */
+	if (d->ipvs_status == IPVS_READ)
+		conn_reuse(d);
 	if (targets_build(&d->cfg, d->ipvs.nsvcs ? &d->ipvs : NULL, &ts) < 0) {
 		log_err("out of memory");
 		return;
@@ -361,8 +395,6 @@ static void reload(struct lagwlcd *d, const char *file)
 	d->cfg = nc;
 	adopt_memo_free(&d->memo);
 	d->memo = nm;
-	if (!d->cfg.discover && !d->cfg.nadopts)
-		ipvs_free(&d->ipvs);
 	rescan(d);
 	d->next_rescan = mono_ms() + (d->cfg.poll_ms * 4 > RESCAN_MIN_MS ? d->cfg.poll_ms * 4 :
 				     RESCAN_MIN_MS);
@@ -575,9 +607,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (test) {
-		printf("%s: configuration OK: poll %u ms, timeout %u ms, discover %s, %zu [replica] section(s), %zu adopt\n",
+		printf("%s: configuration OK: poll %u ms, timeout %u ms, discover %s, %zu [replica] section(s), %zu adopt, conn_reuse_mode %s\n",
 		       file, d.cfg.poll_ms, d.cfg.global.timeout_ms, d.cfg.discover ? "yes" : "no",
-		       d.cfg.nreplicas, d.cfg.nadopts);
+		       d.cfg.nreplicas, d.cfg.nadopts, d.cfg.conn_reuse_keep ? "keep" : "auto");
 		config_free(&d.cfg);
 		return 0;
 	}

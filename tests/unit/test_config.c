@@ -154,8 +154,9 @@ static void test_good(void)
 	       !cfg.global.heartbeat_configured &&
 	       lag_source_effective(&cfg.global) == LAG_SOURCE_REPLICA_STATUS &&
 	       cfg.global.heartbeat_server_id == 0 && cfg.global.io_stopped_down &&
-	       !cfg.global.not_replica_primary && cfg.nreplicas == 0 && cfg.nadopts == 0,
-	       "[lagwlcd] alone: the documented defaults (auto is replica_status without a table)");
+	       !cfg.global.not_replica_primary && cfg.nreplicas == 0 && cfg.nadopts == 0 &&
+	       !cfg.conn_reuse_keep,
+	       "[lagwlcd] alone: the documented defaults (auto is replica_status without a table, conn_reuse_mode auto)");
 	config_free(&cfg);
 }
 
@@ -216,6 +217,15 @@ static void test_memory(void)
 	       parse_duration_ms("-1s", &ms) < 0 && parse_duration_ms("1 s", &ms) < 0 &&
 	       parse_duration_ms("", &ms) < 0 && parse_duration_ms("1.0001s", &ms) < 0,
 	       "not durations: 250 1.5ms 1.s 4294968s -1s '1 s' '' 1.0001s");
+
+	s = "[lagwlcd]\nconn_reuse_mode = keep\n";
+	config_parse("mem.conf", s, strlen(s), &cfg, err, sizeof(err));
+	tap_ok(cfg.conn_reuse_keep, "conn_reuse_mode = keep");
+	config_free(&cfg);
+	s = "[lagwlcd]\nconn_reuse_mode = auto\n";
+	config_parse("mem.conf", s, strlen(s), &cfg, err, sizeof(err));
+	tap_ok(!cfg.conn_reuse_keep, "conn_reuse_mode = auto");
+	config_free(&cfg);
 
 	/* settings given after the [replica] section still reach it */
 	s = "[replica 10.0.0.1:3306]\n[lagwlcd]\ntimeout = 2s\nheartbeat_table = a.b\n";
@@ -328,7 +338,7 @@ int main(int argc, char **argv)
 	}
 	free(dir);
 	n = bad_files(&files);
-	tap_plan((int)n + 11 + 10 + 6);
+	tap_plan((int)n + 11 + 12 + 6);
 	test_corpus(files, n);
 	for (i = 0; i < n; i++)
 		free(files[i]);

@@ -16,9 +16,13 @@
 #   r1..r3 198.18.0.11-13 +   server_id 11-13, GTID replicas, VIP on lo
 #
 # dblab_up [--sched S] [--weights W1,W2,W3] [--poll MS] [--hb MS] [--writer MS]
+#          [--conn-reuse auto|keep]
 #     builds it all (~30 s under TCG) and returns once the module holds every
 #     replica as ok; files in DBLAB_W (below). Torn down at exit (lab.sh's and
-#     mariadb.sh's traps).
+#     mariadb.sh's traps). No sysctl is set by hand: lagwlcd sets bit 2 of
+#     the director's conn_reuse_mode (checked here) unless --conn-reuse keep
+#     (lagwlcd.conf's conn_reuse_mode = keep), which leaves the namespace's
+#     default, 1.
 # dblab_sched S: switch the service's scheduler (ipvsadm -E).
 # dblab_reader_start RATE FILE / dblab_reader_stop: dbreader.py in the client.
 # dblab_lagwlcd_start / dblab_lagwlcd_kill [SIG]: (re)start or signal lagwlcd.
@@ -38,6 +42,7 @@ DBLAB_HB_PASSWORD=hb-pw
 DBLAB_POLL=100
 DBLAB_PID=''	# lagwlcd on the director
 DBLAB_READER=''
+DBLAB_REUSE=auto	# lagwlcd.conf's conn_reuse_mode
 
 # _dblab_conf POLL: lagwlcd's configuration on the director
 _dblab_conf() {
@@ -51,6 +56,7 @@ _dblab_conf() {
 		echo "lag_source = heartbeat"
 		echo "heartbeat_server_id = $DBLAB_PRIMARY_ID"
 		echo "discover = no"
+		echo "conn_reuse_mode = $DBLAB_REUSE"
 		for entry in "${DBLAB_REPLICAS[@]}"; do
 			read -r _ addr _ <<<"$entry"
 			echo "[replica $addr:3306]"
@@ -73,6 +79,7 @@ dblab_up() {
 		--poll) DBLAB_POLL=$2 ;;
 		--hb) hb=$2 ;;
 		--writer) writer=$2 ;;
+		--conn-reuse) DBLAB_REUSE=$2 ;;
 		*) diag "dblab_up: unknown option $1"; return 1 ;;
 		esac
 		shift 2
@@ -105,11 +112,6 @@ dblab_up() {
 			>/dev/null || { diag "dblab_up: no heartbeat on ${entry%% *}:"; sed 's/^/#   /' "$DBLAB_W/hbwriter.log"; return 1; }
 	done
 
-	# LVS-DR: the director never sees a connection past FIN_WAIT, so with
-	# the default conn_reuse_mode (1) a client port reused within tcpfin
-	# (2 min) goes to the old real server unscheduled, lagging or not;
-	# bit 2 reschedules it (docs/scheduler.md, "LVS-DR and port reuse")
-	onq director sysctl -qw net.ipv4.vs.conn_reuse_mode=3 || return 1
 	onq director ipvsadm -A -t "$DBLAB_VS" -s "$sched" || return 1
 	i=0
 	IFS=, read -r -a w <<<"$weights"
@@ -135,7 +137,18 @@ dblab_up() {
 		sed 's/^/#   | /' "$DBLAB_LOG"
 		return 1
 	fi
-	diag "lab up in $((SECONDS - t)) s: primary + r1..r3 (GTID), heartbeat every $hb ms, counter every $writer ms, $sched on $DBLAB_VS (weights $weights), lagwlcd polling every $DBLAB_POLL ms"
+	# LVS-DR: the director never sees a connection past FIN_WAIT, so with
+	# the default conn_reuse_mode (1) a client port reused within tcpfin
+	# (2 min) goes to the old real server unscheduled, lagging or not;
+	# lagwlcd sets bit 2, which reschedules it (docs/scheduler.md, "LVS-DR
+	# and port reuse"), in its first rescan
+	DBLAB_REUSE_MODE=$(onq director cat /proc/sys/net/ipv4/vs/conn_reuse_mode)
+	if [ "$DBLAB_REUSE" = auto ] && [ $((DBLAB_REUSE_MODE & 2)) -eq 0 ]; then
+		diag "dblab_up: lagwlcd left conn_reuse_mode $DBLAB_REUSE_MODE in LVS-DR:"
+		sed 's/^/#   | /' "$DBLAB_LOG"
+		return 1
+	fi
+	diag "lab up in $((SECONDS - t)) s: primary + r1..r3 (GTID), heartbeat every $hb ms, counter every $writer ms, $sched on $DBLAB_VS (weights $weights), lagwlcd polling every $DBLAB_POLL ms, conn_reuse_mode $DBLAB_REUSE_MODE (lagwlcd: $DBLAB_REUSE)"
 }
 
 dblab_sched() {
