@@ -26,6 +26,12 @@
 LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 LAB_VIP=198.18.0.100
 LAB_MODULE=$LAB_TOP/ip_vs_lagwlc.ko
+# The module for another Debian release's kernel (scripts/lab-kernels) is
+# built in its chroot into build/KVER (make kmodule): use the one for the
+# guest's kernel when there is one.
+if [ -n "${LAGWLC_KVER:-}" ] && [ -f "$LAB_TOP/build/$LAGWLC_KVER/ip_vs_lagwlc.ko" ]; then
+	LAB_MODULE=$LAB_TOP/build/$LAGWLC_KVER/ip_vs_lagwlc.ko
+fi
 LAB_NS=()
 LAB_PIDS=()
 LAB_REALS=()	# "name address" of each real server, in creation order
