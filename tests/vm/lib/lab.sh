@@ -80,9 +80,12 @@ diag() {
 
 # Re-run the calling script in a guest unless already in one.
 # LAB_VM_ARGS (an array) may add tests/vm/run options, e.g. (--timeout 900).
+# LAGWLC_VM_TIMEOUT=S in the environment overrides the test's own limit (a
+# loaded machine: qemu TCG shares its cores).
 lab_boot_self() {
 	[ -n "${LAGWLC_VM:-}" ] && return 0
-	exec "$LAB_TOP/tests/vm/run" "${LAB_VM_ARGS[@]}" -- "$(realpath "$0")" "$@"
+	exec "$LAB_TOP/tests/vm/run" "${LAB_VM_ARGS[@]}" \
+		${LAGWLC_VM_TIMEOUT:+--timeout "$LAGWLC_VM_TIMEOUT"} -- "$(realpath "$0")" "$@"
 }
 
 # ---- commands in namespaces, echoed so that a log reads like a story -----
