@@ -34,7 +34,7 @@ if [ -z "${LAGWLC_VM:-}" ]; then
 	[ "$(id -u)" = 0 ] || fail "DKMS in the $suite chroot needs root (run make check as root)"
 	new=$("$kl" list $suite) || fail "the $suite kernel is not set up: scripts/lab-kernels setup $suite"
 	chroot=$("$kl" chroot $suite) || fail "no $suite chroot"
-	in=("$kl" exec $suite --)
+	in=("$kl" exec "$suite" --)
 	debs=/var/cache/lagwlc-debs
 	old=$(cat "$chroot$debs/old-kver" 2>/dev/null)
 	[ -n "$old" ] && [ -d "$chroot/usr/lib/modules/$old/build" ] ||
@@ -48,6 +48,7 @@ if [ -z "${LAGWLC_VM:-}" ]; then
 	reinstall_new() {
 		"${in[@]}" sh -c "dpkg -i $debs/$new/*.deb" >>"$log" 2>&1
 	}
+	# shellcheck disable=SC2317 # the EXIT trap runs it
 	cleanup() {
 		"${in[@]}" make -s -C "$LAB_TOP" dkms-uninstall >>"$log" 2>&1
 		"${in[@]}" dpkg -s "linux-headers-$new" >/dev/null 2>&1 || reinstall_new
