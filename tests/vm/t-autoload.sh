@@ -10,7 +10,8 @@
 # lagwlcctl looks its generic netlink family up.
 #
 #   host:  make dkms-install KVER=<lab kernel>   (removed again afterwards
-#          unless it was installed before the test)
+#          unless it was installed before the test; for another Debian
+#          release's kernel, in its chroot: scripts/lab-kernels exec)
 #   guest: ipvsadm -A -t 198.18.0.100:3306 -s lagwlc  ->  ip_vs_lagwlc loaded
 set -u
 . "$(dirname "$0")/lib/lab.sh"
@@ -22,9 +23,15 @@ if [ -z "${LAGWLC_VM:-}" ]; then
 		echo "not ok 1 - DKMS install needs root (run make check as root)"
 		exit 1
 	fi
-	had_dkms=$(dkms status lagwlc -k "$kver" 2>/dev/null | grep -c installed)
-	echo "# [host] make dkms-install KVER=$kver"
-	if ! make -s -C "$LAB_TOP" dkms-install KVER="$kver" >/tmp/lagwlc-dkms.log 2>&1; then
+	# Another Debian release's kernel (scripts/lab-kernels): DKMS runs in
+	# its chroot, whose /lib/modules/KVER the host links to.
+	where=host in=()
+	if chroot=$("$LAB_TOP/scripts/lab-kernels" chroot "$kver" 2>/dev/null); then
+		where="chroot ${chroot##*/}" in=("$LAB_TOP/scripts/lab-kernels" exec "$kver" --)
+	fi
+	had_dkms=$("${in[@]}" dkms status lagwlc -k "$kver" 2>/dev/null | grep -c installed)
+	echo "# [$where] make dkms-install KVER=$kver"
+	if ! "${in[@]}" make -s -C "$LAB_TOP" dkms-install KVER="$kver" >/tmp/lagwlc-dkms.log 2>&1; then
 		echo "1..1"
 		echo "not ok 1 - make dkms-install KVER=$kver"
 		sed 's/^/# /' /tmp/lagwlc-dkms.log
@@ -33,8 +40,8 @@ if [ -z "${LAGWLC_VM:-}" ]; then
 	"$LAB_TOP/tests/vm/run" --kernel "$kver" --timeout 300 -- "$(realpath "$0")"
 	rc=$?
 	if [ "$had_dkms" = 0 ]; then
-		echo "# [host] make dkms-uninstall"
-		make -s -C "$LAB_TOP" dkms-uninstall >/dev/null 2>&1
+		echo "# [$where] make dkms-uninstall"
+		"${in[@]}" make -s -C "$LAB_TOP" dkms-uninstall >/dev/null 2>&1
 	fi
 	exit $rc
 fi

@@ -26,6 +26,12 @@
 LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 LAB_VIP=198.18.0.100
 LAB_MODULE=$LAB_TOP/ip_vs_lagwlc.ko
+# The module for another Debian release's kernel (scripts/lab-kernels) is
+# built in its chroot into build/KVER (make kmodule): use the one for the
+# guest's kernel when there is one.
+if [ -n "${LAGWLC_KVER:-}" ] && [ -f "$LAB_TOP/build/$LAGWLC_KVER/ip_vs_lagwlc.ko" ]; then
+	LAB_MODULE=$LAB_TOP/build/$LAGWLC_KVER/ip_vs_lagwlc.ko
+fi
 LAB_NS=()
 LAB_PIDS=()
 LAB_REALS=()	# "name address" of each real server, in creation order
@@ -74,9 +80,12 @@ diag() {
 
 # Re-run the calling script in a guest unless already in one.
 # LAB_VM_ARGS (an array) may add tests/vm/run options, e.g. (--timeout 900).
+# LAGWLC_VM_TIMEOUT=S in the environment overrides the test's own limit (a
+# loaded machine: qemu TCG shares its cores).
 lab_boot_self() {
 	[ -n "${LAGWLC_VM:-}" ] && return 0
-	exec "$LAB_TOP/tests/vm/run" "${LAB_VM_ARGS[@]}" -- "$(realpath "$0")" "$@"
+	exec "$LAB_TOP/tests/vm/run" "${LAB_VM_ARGS[@]}" \
+		${LAGWLC_VM_TIMEOUT:+--timeout "$LAGWLC_VM_TIMEOUT"} -- "$(realpath "$0")" "$@"
 }
 
 # ---- commands in namespaces, echoed so that a log reads like a story -----
