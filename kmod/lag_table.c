@@ -212,6 +212,21 @@ static bool lagwlc_deadline(const struct lagwlc_replica *r, u32 stale_ms,
 	return true;
 }
 
+/*
+ * Have the stale work run at @deadline at the latest: a pending run that is
+ * due later (an eviction, minutes away) is brought forward, one due sooner
+ * is kept. Under ln->lock, which keeps ln->armed in step with the timer.
+ */
+static void lagwlc_arm(struct lagwlc_net *ln, unsigned long deadline)
+{
+	if (delayed_work_pending(&ln->stale_work) &&
+	    !time_before(deadline, ln->armed))
+		return;
+	ln->armed = deadline;
+	mod_delayed_work(lagwlc_wq, &ln->stale_work,
+			 time_after(deadline, jiffies) ? deadline - jiffies : 0);
+}
+
 /* Derive @r's state from its report, age and the tunables; announce a change. */
 static void lagwlc_derive(struct lagwlc_net *ln, struct lagwlc_replica *r,
 			  const struct lagwlc_rule_params *p, u32 stale_ms,
@@ -282,11 +297,13 @@ static void lagwlc_derive_all(struct lagwlc_net *ln, u8 reason)
 		}
 	}
 	/* a pending run may be for a deadline that a tunable moved */
-	if (armed)
+	if (armed) {
+		ln->armed = next;
 		mod_delayed_work(lagwlc_wq, &ln->stale_work,
 				 time_after(next, jiffies) ? next - jiffies : 0);
-	else
+	} else {
 		cancel_delayed_work(&ln->stale_work);
+	}
 }
 
 static void lagwlc_stale_work(struct work_struct *work)
@@ -395,10 +412,8 @@ int lagwlc_replica_set(struct lagwlc_net *ln, struct lagwlc_report *reps,
 		}
 	}
 	lagwlc_owner_put_unused(ln, owner);
-	/* no-op when already pending: that one fires earlier */
 	if (n_refused < n)
-		queue_delayed_work(lagwlc_wq, &ln->stale_work,
-				   msecs_to_jiffies(stale_ms));
+		lagwlc_arm(ln, jiffies + msecs_to_jiffies(stale_ms));
 	err = n_refused;
 	goto out_unlock;
 
@@ -506,7 +521,7 @@ static int lagwlc_netlink_event(struct notifier_block *nb,
 		xa_erase(&ln->owners, o->portid);
 		kfree(o);
 		/* the timer now has their eviction to arm */
-		mod_delayed_work(lagwlc_wq, &ln->stale_work, 0);
+		lagwlc_arm(ln, jiffies);
 	}
 	mutex_unlock(&ln->lock);
 	return NOTIFY_DONE;

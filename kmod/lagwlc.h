@@ -80,6 +80,7 @@ struct lagwlc_net {
 	unsigned int gen;		/* bumped on every change, for dumps */
 	struct xarray owners;		/* portid -> struct lagwlc_owner */
 	struct delayed_work stale_work;	/* marks silent replicas stale */
+	unsigned long armed;		/* when stale_work is due, if pending */
 };
 
 /* params.c */

@@ -788,6 +788,23 @@ def _():
     param("evict_ms", 600000)
 
 
+@case("events", "after a release armed the 10-minute eviction, a new report still times out "
+      "after stale_ms: ok -> stale, reason timeout")
+def _():
+    param("stale_ms", 1000)
+    try:
+        sub_set("198.18.0.37", 100, owner=True)
+        expect_events([ev("198.18.0.37", "none", "ok", "report"),
+                       ev("198.18.0.37", "ok", "stale", "release")], "an owner that exits")
+        expect(send(X.c, CMD_SET, replica("198.18.0.38", 3306, 100), "198.18.0.38:3306 lag 100"), 0)
+        expect_events([ev("198.18.0.38", "none", "ok", "report"),
+                       ev("198.18.0.38", "ok", "stale", "timeout")], "stale_ms 1000")
+    finally:
+        param("stale_ms", 600000)
+        flush(X.c)
+        X.listen.events(timeout=0.2)
+
+
 # ---------------------------------------------------------------------------------------
 SETUP = {"malformed": malformed_setup}
 
