@@ -131,10 +131,10 @@ static inline u64 lagwlc_factor(u32 lag_ms, u32 lag_penalty_ms)
 static inline bool lagwlc_better(const struct lagwlc_cand *a,
 				 const struct lagwlc_cand *b)
 {
-	if (lagwlc_costlier(&b->load, &a->load))
-		return true;
-	if (lagwlc_costlier(&a->load, &b->load))
-		return false;
+	int c = lagwlc_cost_cmp(&a->load, &b->load);
+
+	if (c)
+		return c < 0;
 	return a->lag_ms < b->lag_ms;
 }
 
@@ -144,7 +144,7 @@ static inline bool lagwlc_less_lagged(const struct lagwlc_cand *a,
 {
 	if (a->lag_ms != b->lag_ms)
 		return a->lag_ms < b->lag_ms;
-	return lagwlc_costlier(&b->load, &a->load);
+	return lagwlc_cost_cmp(&a->load, &b->load) < 0;
 }
 
 /*

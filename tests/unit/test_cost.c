@@ -53,6 +53,14 @@ static bool ref_costlier(const struct lagwlc_load *a, const struct lagwlc_load *
 	return lhs > rhs;
 }
 
+static int ref_cmp(const struct lagwlc_load *a, const struct lagwlc_load *b)
+{
+	u128 lhs = (u128)a->overhead * b->weight * a->factor;
+	u128 rhs = (u128)b->overhead * a->weight * b->factor;
+
+	return (lhs > rhs) - (lhs < rhs);
+}
+
 static struct lagwlc_load load(u32 oh, u32 w, u64 f)
 {
 	struct lagwlc_load l = { .overhead = oh, .weight = w, .factor = f };
@@ -112,6 +120,7 @@ int main(void)
 			struct lagwlc_load b = load(ohs[b1], ws[b2], fs[b3]);
 
 			bad += lagwlc_costlier(&a, &b) != ref_costlier(&a, &b);
+			bad += lagwlc_cost_cmp(&a, &b) != ref_cmp(&a, &b);
 		}
 	}
 	tap_ok(!bad, "extreme overhead x weight x factor grid matches 128-bit reference (%u wrong)",
@@ -123,6 +132,7 @@ int main(void)
 		struct lagwlc_load b = load(rnd() >> 33, 1 + (rnd() >> 33), rnd());
 
 		bad += lagwlc_costlier(&a, &b) != ref_costlier(&a, &b);
+		bad += lagwlc_cost_cmp(&a, &b) != ref_cmp(&a, &b);
 	}
 	tap_ok(!bad, "1e6 random loads with 64-bit factors match the reference (%u wrong)",
 	       bad);
