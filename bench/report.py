@@ -227,7 +227,7 @@ def decision_section(out, md):
                 wl = [rows[k][0] for k in rows
                       if k[0] == last and k[1] == af and k[3] == n and k[4] == mode
                       and k[6] == "wlc"]
-                cells.append(f"{median(wl) / 1000:.0f}" if wl else "-")
+                cells.append(f"{median(wl) / 1000:.1f}" if wl else "-")
                 rr = []
                 for t in tables:
                     for rep in reps:
