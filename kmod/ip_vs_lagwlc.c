@@ -73,10 +73,11 @@ static struct ip_vs_dest *lagwlc_done(struct ip_vs_service *svc,
 }
 
 /*
- * No slot of the service holds a view other than "normal, lag 0": the
- * choice is wlc's, so it is made as ip_vs_wlc.c makes it, at its cost.
+ * No destination of the service has a view other than "normal, lag 0":
+ * the choice is wlc's, so it is made as ip_vs_wlc.c makes it, at its cost.
  */
-static struct ip_vs_dest *lagwlc_schedule_plain(struct ip_vs_service *svc)
+static __always_inline struct ip_vs_dest *
+lagwlc_schedule_plain(struct ip_vs_service *svc)
 {
 	struct ip_vs_dest *dest, *least;
 	int loh, doh;
@@ -111,9 +112,13 @@ rest:
 	return least;
 }
 
-/* Some lag is known: the snapshot has each destination's view at hand. */
-static struct ip_vs_dest *lagwlc_schedule_snap(struct ip_vs_service *svc,
-					       struct lagwlc_snap *snap)
+/*
+ * Every candidate class at once, from the snapshot: the general loop,
+ * taken only when the fast one below found no normal candidate (every
+ * destination lagging, down or overloaded).
+ */
+static noinline struct ip_vs_dest *
+lagwlc_schedule_snap(struct ip_vs_service *svc, struct lagwlc_snap *snap)
 {
 	u32 penalty = lagwlc_param_lag_penalty_ms();
 	struct lagwlc_choice choice = {};
@@ -134,8 +139,8 @@ static struct ip_vs_dest *lagwlc_schedule_snap(struct ip_vs_service *svc,
 }
 
 /* No snapshot (an allocation failed): look each destination up. */
-static struct ip_vs_dest *lagwlc_schedule_lookup(struct ip_vs_service *svc,
-						 struct lagwlc_net *ln)
+static noinline struct ip_vs_dest *
+lagwlc_schedule_lookup(struct ip_vs_service *svc, struct lagwlc_net *ln)
 {
 	u32 penalty = lagwlc_param_lag_penalty_ms();
 	struct lagwlc_choice choice = {};
@@ -155,18 +160,61 @@ static struct ip_vs_dest *lagwlc_schedule_lookup(struct ip_vs_service *svc,
 	return lagwlc_done(svc, &choice);
 }
 
+/*
+ * Some lag is known: the least cost among normal destinations, read from
+ * the snapshot's slots (no lookup), the best so far kept in registers.
+ * Anything unusual (no snapshot, lag_penalty_ms 0, no normal candidate)
+ * goes to the general loops above.
+ */
+static noinline struct ip_vs_dest *
+lagwlc_schedule_lag(struct ip_vs_service *svc, struct lagwlc_svc *s)
+{
+	struct lagwlc_snap *snap = rcu_dereference(s->snap);
+	const struct lagwlc_slot *slot, *end;
+	struct lagwlc_pick pick;
+
+	if (unlikely(!snap))
+		return lagwlc_schedule_lookup(svc, s->ln);
+	/* no lag term: every factor is 0, the general loop decides */
+	if (unlikely(!lagwlc_param_lag_penalty_ms()))
+		return lagwlc_schedule_snap(svc, snap);
+	lagwlc_pick_init(&pick);
+	for (slot = snap->slots, end = slot + snap->n; slot < end; slot++) {
+		struct ip_vs_dest *dest = slot->dest;
+		u32 factor = READ_ONCE(slot->factor);
+		int weight = atomic_read(&dest->weight);
+		bool skip = !factor;	/* not a normal candidate */
+		int overhead;
+
+		/* one branch for three tests: the loop stays short */
+		skip |= dest->flags & IP_VS_DEST_F_OVERLOAD;
+		skip |= weight <= 0;
+		if (skip)
+			continue;
+		overhead = ip_vs_dest_conn_overhead(dest);
+		lagwlc_pick_offer(&pick, dest, max(overhead, 0), weight, factor);
+	}
+	if (unlikely(!pick.least))
+		return lagwlc_schedule_snap(svc, snap);
+
+	IP_VS_DBG_BUF(6, "LAGWLC: server %s:%u weight %u factor %u\n",
+		      IP_VS_DBG_ADDR(svc->af,
+				     &((struct ip_vs_dest *)pick.least)->addr),
+		      ntohs(((struct ip_vs_dest *)pick.least)->port),
+		      pick.weight, pick.factor);
+	return pick.least;
+}
+
 static struct ip_vs_dest *lagwlc_schedule(struct ip_vs_service *svc,
 					  const struct sk_buff *skb,
 					  struct ip_vs_iphdr *iph)
 {
-	struct lagwlc_svc *s = svc->sched_data;
-	struct lagwlc_snap *snap = rcu_dereference(s->snap);
+	unsigned long v = (unsigned long)READ_ONCE(svc->sched_data);
 
-	if (unlikely(!snap))
-		return lagwlc_schedule_lookup(svc, s->ln);
-	if (likely(!READ_ONCE(snap->nonplain)))
-		return lagwlc_schedule_plain(svc);
-	return lagwlc_schedule_snap(svc, snap);
+	/* some destination's lag is known: one bit says so */
+	if (unlikely(v & LAGWLC_SVC_LAG))
+		return lagwlc_schedule_lag(svc, (void *)(v & ~LAGWLC_SVC_LAG));
+	return lagwlc_schedule_plain(svc);
 }
 
 /*
@@ -181,7 +229,8 @@ static struct ip_vs_dest *lagwlc_schedule(struct ip_vs_service *svc,
  */
 
 /* A snapshot of @svc's destinations, in list order, not yet bound. */
-static struct lagwlc_snap *lagwlc_snap_new(struct ip_vs_service *svc)
+static struct lagwlc_snap *lagwlc_snap_new(struct ip_vs_service *svc,
+					   struct lagwlc_svc *s)
 {
 	struct lagwlc_snap *snap;
 	struct ip_vs_dest *dest;
@@ -194,6 +243,7 @@ static struct lagwlc_snap *lagwlc_snap_new(struct ip_vs_service *svc)
 	if (!snap)
 		return NULL;
 	snap->n = n;
+	snap->owner = s;
 	snap->links = (struct lagwlc_link *)&snap->slots[n];
 	i = 0;
 	list_for_each_entry(dest, &svc->destinations, n_list) {
@@ -211,7 +261,7 @@ static struct lagwlc_snap *lagwlc_snap_new(struct ip_vs_service *svc)
  */
 static void lagwlc_svc_refresh(struct ip_vs_service *svc, struct lagwlc_svc *s)
 {
-	struct lagwlc_snap *snap = lagwlc_snap_new(svc), *old;
+	struct lagwlc_snap *snap = lagwlc_snap_new(svc, s), *old;
 	struct lagwlc_net *ln = s->ln;
 
 	if (!snap)
@@ -222,6 +272,7 @@ static void lagwlc_svc_refresh(struct ip_vs_service *svc, struct lagwlc_svc *s)
 		lagwlc_snap_bind(ln, snap);
 	old = rcu_dereference_protected(s->snap, lockdep_is_held(&ln->lock));
 	rcu_assign_pointer(s->snap, snap);
+	lagwlc_svc_publish(s);
 	if (old)
 		lagwlc_snap_unbind(old);
 	mutex_unlock(&ln->lock);
@@ -238,17 +289,19 @@ static int lagwlc_init_service(struct ip_vs_service *svc)
 	if (!s)
 		return -ENOMEM;
 	s->ln = ln;
+	s->svc = svc;
 	mutex_lock(&ln->lock);
 	list_add(&s->node, &ln->services);
+	/* no snapshot yet: lookups, until the refresh below */
+	lagwlc_svc_publish(s);
 	mutex_unlock(&ln->lock);
-	svc->sched_data = s;
 	lagwlc_svc_refresh(svc, s);
 	return 0;
 }
 
 static void lagwlc_done_service(struct ip_vs_service *svc)
 {
-	struct lagwlc_svc *s = svc->sched_data;
+	struct lagwlc_svc *s = lagwlc_svc_of(svc);
 	struct lagwlc_net *ln = s->ln;
 	struct lagwlc_snap *snap;
 
@@ -265,13 +318,13 @@ static void lagwlc_done_service(struct ip_vs_service *svc)
 
 static int lagwlc_add_dest(struct ip_vs_service *svc, struct ip_vs_dest *dest)
 {
-	lagwlc_svc_refresh(svc, svc->sched_data);
+	lagwlc_svc_refresh(svc, lagwlc_svc_of(svc));
 	return 0;
 }
 
 static int lagwlc_del_dest(struct ip_vs_service *svc, struct ip_vs_dest *dest)
 {
-	lagwlc_svc_refresh(svc, svc->sched_data);
+	lagwlc_svc_refresh(svc, lagwlc_svc_of(svc));
 	return 0;
 }
 

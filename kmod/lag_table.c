@@ -124,15 +124,35 @@ static struct lagwlc_table *lagwlc_table_get(struct lagwlc_net *ln)
  * slots without a lock; a reader that sees one new and one old value
  * decides as it would have just before or just after the change.
  */
+/* Set or clear LAGWLC_SVC_LAG in the service's sched_data (lagwlc.h). */
+void lagwlc_svc_publish(struct lagwlc_svc *s)
+{
+	struct lagwlc_snap *snap;
+	unsigned long v = (unsigned long)s;
+
+	snap = rcu_dereference_protected(s->snap, lockdep_is_held(&s->ln->lock));
+	if (!snap || snap->nonplain)
+		v |= LAGWLC_SVC_LAG;
+	WRITE_ONCE(s->svc->sched_data, (void *)v);
+}
+
 static void lagwlc_slot_set(struct lagwlc_snap *snap, unsigned int i, u32 view)
 {
+	struct lagwlc_svc *s = snap->owner;
 	u32 old = snap->slots[i].view;
+	unsigned int was = snap->nonplain;
 
 	if (old == view)
 		return;
 	WRITE_ONCE(snap->slots[i].view, view);
-	WRITE_ONCE(snap->nonplain, snap->nonplain + (view != LAGWLC_VIEW_PLAIN) -
-					   (old != LAGWLC_VIEW_PLAIN));
+	WRITE_ONCE(snap->slots[i].factor,
+		   lagwlc_view_factor(view, lagwlc_param_lag_penalty_ms()));
+	WRITE_ONCE(snap->nonplain, was + (view != LAGWLC_VIEW_PLAIN) -
+				   (old != LAGWLC_VIEW_PLAIN));
+	/* the service's bit, once the slot is set; a new snapshot's later */
+	if (!was != !snap->nonplain &&
+	    rcu_access_pointer(s->snap) == snap)
+		lagwlc_svc_publish(s);
 }
 
 static void lagwlc_link_bind(struct lagwlc_link *l, struct lagwlc_replica *r)
@@ -165,6 +185,10 @@ void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap)
 	for (i = 0; i < snap->n; i++) {
 		struct ip_vs_dest *dest = snap->slots[i].dest;
 		struct lagwlc_replica *r;
+
+		snap->slots[i].factor =
+			lagwlc_view_factor(LAGWLC_VIEW_PLAIN,
+					   lagwlc_param_lag_penalty_ms());
 
 		key.af = dest->af;
 		key.addr = dest->addr;
@@ -215,6 +239,25 @@ static void lagwlc_bind_new(struct lagwlc_net *ln, struct lagwlc_replica *r)
 			    lagwlc_dest_is(snap->slots[i].dest, &r->key))
 				lagwlc_link_bind(&snap->links[i], r);
 		}
+	}
+}
+
+/* lag_penalty_ms changed: every slot's factor follows. */
+static void lagwlc_refactor(struct lagwlc_net *ln)
+{
+	u32 penalty = lagwlc_param_lag_penalty_ms();
+	struct lagwlc_svc *s;
+	unsigned int i;
+
+	list_for_each_entry(s, &ln->services, node) {
+		struct lagwlc_snap *snap;
+
+		snap = rcu_dereference_protected(s->snap,
+						 lockdep_is_held(&ln->lock));
+		for (i = 0; snap && i < snap->n; i++)
+			WRITE_ONCE(snap->slots[i].factor,
+				   lagwlc_view_factor(snap->slots[i].view,
+						      penalty));
 	}
 }
 
@@ -592,6 +635,7 @@ void lagwlc_rederive_all(void)
 	list_for_each_entry(ln, &lagwlc_nets, node) {
 		mutex_lock(&ln->lock);
 		lagwlc_derive_all(ln, LAGWLC_REASON_TUNABLE);
+		lagwlc_refactor(ln);
 		mutex_unlock(&ln->lock);
 	}
 	mutex_unlock(&lagwlc_nets_lock);

@@ -74,6 +74,7 @@ struct lagwlc_replica {
 struct lagwlc_slot {			/* hot: the packet path's, 16 bytes */
 	struct ip_vs_dest *dest;
 	u32 view;			/* copy of the replica's, or plain */
+	u32 factor;			/* lagwlc_view_factor() of the view */
 };
 
 struct lagwlc_snap;
@@ -88,18 +89,34 @@ struct lagwlc_snap {
 	struct rcu_head rcu;
 	unsigned int n;
 	unsigned int nonplain;		/* slots whose view is not plain */
+	struct lagwlc_svc *owner;	/* the service it was made for */
 	struct lagwlc_link *links;	/* n of them, after the slots */
 	struct lagwlc_slot slots[];
 };
 
-/* svc->sched_data of a lagwlc service, from init_service to done_service. */
+/*
+ * A lagwlc service's state, from init_service to done_service. IPVS's
+ * svc->sched_data points to it, with LAGWLC_SVC_LAG or'ed in while some
+ * destination's view is not plain (or there is no snapshot): the packet
+ * path tells "exactly wlc" from the one word it has to load anyway.
+ * lagwlc_svc_publish() keeps the bit current, under lagwlc_net.lock.
+ */
 struct lagwlc_svc {
 	struct list_head node;		/* in lagwlc_net.services */
 	struct rcu_head rcu;
 	struct lagwlc_net *ln;
+	struct ip_vs_service *svc;
 	/* NULL after a failed allocation: look each destination up instead */
 	struct lagwlc_snap __rcu *snap;
 };
+
+#define LAGWLC_SVC_LAG	1UL
+
+static inline struct lagwlc_svc *lagwlc_svc_of(const struct ip_vs_service *svc)
+{
+	return (void *)((unsigned long)READ_ONCE(svc->sched_data) &
+			~LAGWLC_SVC_LAG);
+}
 
 /* A view of "normal, lag 0": what wlc does. */
 #define LAGWLC_VIEW_PLAIN 0
@@ -129,10 +146,17 @@ struct lagwlc_net {
 };
 
 /* params.c */
+extern u32 lagwlc_lag_penalty_ms;
+
+/* inline: the packet path reads it once per decision */
+static inline u32 lagwlc_param_lag_penalty_ms(void)
+{
+	return READ_ONCE(lagwlc_lag_penalty_ms);
+}
+
 void lagwlc_params_snapshot(struct lagwlc_rule_params *p);
 u32 lagwlc_param_stale_ms(void);
 u32 lagwlc_param_max_entries(void);
-u32 lagwlc_param_lag_penalty_ms(void);
 u32 lagwlc_param_evict_ms(void);
 bool lagwlc_param_all_lagging_reject(void);
 int lagwlc_params_check(void);
@@ -154,6 +178,7 @@ u32 lagwlc_replica_age_ms(const struct lagwlc_replica *r);
 void lagwlc_rederive_all(void);
 void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap);
 void lagwlc_snap_unbind(struct lagwlc_snap *snap);
+void lagwlc_svc_publish(struct lagwlc_svc *s);
 
 /* netlink.c */
 void lagwlc_genl_init(void);

@@ -183,6 +183,69 @@ static inline void lagwlc_offer(struct lagwlc_choice *ch, void *dest,
 }
 
 /*
+ * The same choice among normal candidates, in the form the scheduler's
+ * fast loop uses. Writers keep, next to each destination, its factor
+ * (lagwlc_view_factor()); the best so far is four scalars the compiler
+ * keeps in registers; each candidate costs one multiplication by its
+ * factor and one comparison of two products. As the penalty is the same
+ * for all, the lower lag of a tie is the lower factor. It picks what
+ * lagwlc_offer() picks among LAGWLC_CLASS_NORMAL candidates
+ * (tests/unit/test_rule.c checks it).
+ *
+ * No overflow: overhead < 2^31 and factor <= lag_penalty_ms + lag, both at
+ * most LAGWLC_LAG_MAX_MS < 2^30, so overhead * factor < 2^62; weights are
+ * below 2^31 and lagwlc_mul_below() compares the 93-bit products.
+ */
+static inline u32 lagwlc_view_factor(u32 view, u32 lag_penalty_ms)
+{
+	/* 0: not a normal candidate, or no lag term (the general loop) */
+	if (lagwlc_view_class(view) != LAGWLC_CLASS_NORMAL || !lag_penalty_ms)
+		return 0;
+	return lag_penalty_ms + lagwlc_view_lag(view);
+}
+
+struct lagwlc_pick {
+	void *least;
+	u64 ohf;		/* overhead * factor */
+	u32 weight;
+	u32 factor;
+};
+
+/* Start: weight 0, an infinite cost, so the first candidate wins. */
+static inline void lagwlc_pick_init(struct lagwlc_pick *p)
+{
+	p->least = NULL;
+	p->ohf = 1;
+	p->weight = 0;
+	p->factor = ~0U;
+}
+
+static __always_inline void lagwlc_pick_offer(struct lagwlc_pick *p,
+					      void *dest, u32 overhead,
+					      u32 weight, u32 factor)
+{
+	u64 ohf = (u64)overhead * factor, lhs, rhs;
+	bool take;
+
+	/* cost(dest) against cost(least), both scaled by both weights */
+	if (likely(!(__builtin_mul_overflow(ohf, (u64)p->weight, &lhs) |
+		     __builtin_mul_overflow(p->ohf, (u64)weight, &rhs)))) {
+		/* branch-free: the packet path's loop stays short */
+		take = (lhs < rhs) | ((lhs == rhs) & (factor < p->factor));
+	} else {
+		int c = lagwlc_cmp_mul_wide(ohf, p->weight, p->ohf, weight);
+
+		take = c < 0 || (c == 0 && factor < p->factor);
+	}
+	if (take) {
+		p->least = dest;
+		p->ohf = ohf;
+		p->weight = weight;
+		p->factor = factor;
+	}
+}
+
+/*
  * The destination to use, or NULL. A lagging one only when no other is
  * left and @reject_lagging (all_lagging=reject) is false; *@all_lagging
  * tells the caller that lagging destinations were all there was.
