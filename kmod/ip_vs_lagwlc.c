@@ -186,10 +186,9 @@ lagwlc_schedule_lag(struct ip_vs_service *svc, struct lagwlc_svc *s)
 		bool skip = !factor;	/* not a normal candidate */
 		int overhead;
 
-		/* one branch for three tests: the loop stays short */
+		/* two branches for three tests: the loop stays short */
 		skip |= dest->flags & IP_VS_DEST_F_OVERLOAD;
-		skip |= weight <= 0;
-		if (skip)
+		if (skip || weight <= 0)
 			continue;
 		overhead = ip_vs_dest_conn_overhead(dest);
 		lagwlc_pick_offer(&pick, dest, max(overhead, 0), weight, factor);

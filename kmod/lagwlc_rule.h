@@ -220,18 +220,23 @@ static inline void lagwlc_pick_init(struct lagwlc_pick *p)
 	p->factor = ~0U;
 }
 
+/* Offer a normal candidate of weight >= 1. */
 static __always_inline void lagwlc_pick_offer(struct lagwlc_pick *p,
 					      void *dest, u32 overhead,
 					      u32 weight, u32 factor)
 {
-	u64 ohf = (u64)overhead * factor, lhs, rhs;
+	u64 ohf = (u64)overhead * factor;
 	bool take;
 
 	/* cost(dest) against cost(least), both scaled by both weights */
-	if (likely(!(__builtin_mul_overflow(ohf, (u64)p->weight, &lhs) |
-		     __builtin_mul_overflow(p->ohf, (u64)weight, &rhs)))) {
-		/* branch-free: the packet path's loop stays short */
-		take = (lhs < rhs) | ((lhs == rhs) & (factor < p->factor));
+	if (likely(!((ohf | p->ohf) >> 32))) {
+		/*
+		 * Both products are below 2^63 (weights are below 2^31), so
+		 * "less, or equal with a lower factor" is one comparison:
+		 * 2 * lhs + (factor >= least's) <= 2 * rhs.
+		 */
+		take = 2 * (ohf * p->weight) + (factor >= p->factor) <=
+		       2 * (p->ohf * weight);
 	} else {
 		int c = lagwlc_cmp_mul_wide(ohf, p->weight, p->ohf, weight);
 
