@@ -114,10 +114,10 @@ static inline int lagwlc_cost_cmp(const struct lagwlc_load *a,
 /*
  * -1, 0 or 1 as a * b is below, equal to or above c * d, in 128 bits. The
  * scheduler's loop compares overhead * factor (below 2^62) times a weight
- * (below 2^31): up to 93 bits, though on a real director overhead *
- * factor stays below 2^32 (4000 active connections at 4 s of lag) and the
- * products fit 64 bits. The loop calls this only when they may not, out
- * of line so that the loop keeps its registers.
+ * (below 2^31): up to 93 bits, though on a real director overhead * factor
+ * stays below 2^32 (3000 active connections at 4 s of lag, default
+ * penalty) and the products fit 64 bits. The loop calls this only when
+ * they may not, out of line so that the loop keeps its registers.
  */
 static noinline int lagwlc_cmp_mul_wide(u64 a, u32 b, u64 c, u32 d)
 {
