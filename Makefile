@@ -11,7 +11,7 @@
 #   make demo             the lab demo in a VM
 #   make bench            lagwlc against rr and wlc in the lab VM (bench/results/latest)
 #   make bench-decision   the cost of a decision and the connection rate, lagwlc
-#                         against wlc (bench/results/hotpath; about an hour under TCG;
+#                         against wlc (bench/results/hotpath; about 40 min under TCG;
 #                         BENCH_BEFORE=REV also measures revision REV's module)
 #   make install          user space, and the module for KVER
 #   make dkms-install     register, build and install through DKMS for KVER

@@ -329,6 +329,10 @@ def main():
     md.append("![reaction](reaction.png)\n")
     balance_section(raw, md)
     md.append("![balance](balance.png)\n")
+    md.append("## The cost of a scheduling decision\n")
+    md.append("`make bench-decision` times lagwlc's decisions against wlc's and rr's in one "
+              "guest run, and the connection rate through a director with 256 real servers: "
+              "[../hotpath/decision.md](../hotpath/decision.md).\n")
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))
