@@ -10,6 +10,9 @@
 #                         sid's 7.x and the DKMS upgrade test (LAB_SUITES)
 #   make demo             the lab demo in a VM
 #   make bench            lagwlc against rr and wlc in the lab VM (bench/results/latest)
+#   make bench-decision   the cost of a decision and the connection rate, lagwlc
+#                         against wlc (bench/results/hotpath; about 40 min under TCG;
+#                         BENCH_BEFORE=REV also measures revision REV's module)
 #   make install          user space, and the module for KVER
 #   make dkms-install     register, build and install through DKMS for KVER
 #   make fuzz             fuzz lagwlcd's configuration parser (FUZZ_SECONDS, 20)
@@ -94,6 +97,13 @@ bench: deps
 	$(MAKE) userspace
 	LAGWLC_KVER=$(LAB_KVER) bench/run $(BENCH_ARGS)
 
+BENCH_HOTPATH ?= bench/results/hotpath
+bench-decision: deps
+	$(MAKE) module KVER=$(LAB_KVER)
+	LAGWLC_KVER=$(LAB_KVER) bench/decision $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE)) $(BENCH_ARGS) $(BENCH_HOTPATH)
+	LAGWLC_KVER=$(LAB_KVER) bench/connrate $(BENCH_ARGS) $(BENCH_HOTPATH)
+	/usr/bin/python3 bench/report.py --decision $(BENCH_HOTPATH)
+
 install: module userspace
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
@@ -128,5 +138,5 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/unit clean
 
-.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels lab-kernels demo bench \
+.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels lab-kernels demo bench bench-decision \
 	install uninstall dkms-install dkms-uninstall clean

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""Turn bench/run's raw data (OUTDIR/raw) into OUTDIR/results.md and plots.
+"""Turn bench/run's raw data (OUTDIR/raw) into OUTDIR/results.md and plots,
+or bench/decision's and bench/connrate's (OUTDIR/decision.txt,
+OUTDIR/connrate.txt) into OUTDIR/decision.md.
 
     bench/report.py OUTDIR
+    bench/report.py --decision OUTDIR
 """
 import math
 import os
@@ -159,7 +162,160 @@ def balance_section(raw, md):
     return diff
 
 
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def decision_rows(path):
+    """{(module, af, table, n, mode, rep, sched): (median_ps, empty_ps)}"""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            kv = dict(w.split("=", 1) for w in line.split() if "=" in w)
+            if "median_ps" not in kv:
+                continue
+            key = (kv["module"], kv["af"], kv["table"], int(kv["dests"]), kv["mode"],
+                   int(kv["rep"]), kv["sched"])
+            out[key] = (int(kv["median_ps"]), int(kv["empty_ps"]))
+    return out
+
+
+def ratio_cell(ratios):
+    if not ratios:
+        return "-"
+    return f"{median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+
+
+def decision_section(out, md):
+    rows = decision_rows(os.path.join(out, "data", "decision.txt"))
+    modules = sorted({k[0] for k in rows}, key=lambda m: m != "before")
+    sizes = sorted({k[3] for k in rows})
+    tables = ["empty", "populated", "unrelated"]
+    reps = sorted({k[5] for k in rows})
+    md.append("Each cell: lagwlc/wlc time per decision, median of the per-repetition "
+              f"ratios over {len(reps)} repetitions (min-max in brackets). Raw ratio: "
+              "the measured times as they are; the empty indirect call timed the same "
+              "way (the method's floor) is in both.\n")
+    worst = {}
+    for af in ("4", "6"):
+        for mode in ("warm", "cold"):
+            md.append(f"### IPv{af}, {mode}\n")
+            head = ["dests"]
+            for t in tables:
+                head += [f"{t} {m}" for m in modules]
+            head.append("wlc ns (after)")
+            head.append("rr/wlc")
+            md.append("| " + " | ".join(head) + " |")
+            md.append("|" + "---|" * len(head))
+            for n in sizes:
+                cells = [str(n)]
+                for t in tables:
+                    for m in modules:
+                        rs = []
+                        for rep in reps:
+                            a = rows.get((m, af, t, n, mode, rep, "lagwlc"))
+                            w = rows.get((m, af, t, n, mode, rep, "wlc"))
+                            if a and w and w[0]:
+                                rs.append(a[0] / w[0])
+                        cells.append(ratio_cell(rs))
+                        if rs:
+                            k = (m, t, mode)
+                            worst[k] = max(worst.get(k, 0), median(rs))
+                last = modules[-1]
+                wl = [rows[k][0] for k in rows
+                      if k[0] == last and k[1] == af and k[3] == n and k[4] == mode
+                      and k[6] == "wlc"]
+                cells.append(f"{median(wl) / 1000:.1f}" if wl else "-")
+                rr = []
+                for t in tables:
+                    for rep in reps:
+                        a = rows.get((last, af, t, n, mode, rep, "rr"))
+                        w = rows.get((last, af, t, n, mode, rep, "wlc"))
+                        if a and w and w[0]:
+                            rr.append(a[0] / w[0])
+                cells.append(f"{median(rr):.2f}" if rr else "-")
+                md.append("| " + " | ".join(cells) + " |")
+            md.append("")
+    md.append("Net of the method's floor (each time minus the empty indirect call "
+              "timed with it: what the schedulers themselves cost), worst median "
+              "ratio over every size and family:\n")
+    md.append("| module | table | warm | cold |")
+    md.append("|---|---|---|---|")
+    for m in modules:
+        for t in tables:
+            cells = []
+            for mode in ("warm", "cold"):
+                worst_net = 0
+                for af in ("4", "6"):
+                    for n in sizes:
+                        rs = []
+                        for rep in reps:
+                            a = rows.get((m, af, t, n, mode, rep, "lagwlc"))
+                            w = rows.get((m, af, t, n, mode, rep, "wlc"))
+                            if a and w and w[0] > w[1]:
+                                rs.append(max(a[0] - a[1], 0) / (w[0] - w[1]))
+                        if rs:
+                            worst_net = max(worst_net, median(rs))
+                cells.append(f"{worst_net:.2f}")
+            md.append(f"| {m} | {t} | {cells[0]} | {cells[1]} |")
+    md.append("")
+    md.append("Worst median ratio over every size and family (raw):\n")
+    md.append("| module | table | warm | cold |")
+    md.append("|---|---|---|---|")
+    for m in modules:
+        for t in tables:
+            md.append(f"| {m} | {t} | {worst.get((m, t, 'warm'), 0):.2f} | "
+                      f"{worst.get((m, t, 'cold'), 0):.2f} |")
+    md.append("")
+
+
+def connrate_section(out, md):
+    path = os.path.join(out, "data-connrate", "connrate.txt")
+    if not os.path.exists(path):
+        return
+    rates = {}
+    with open(path) as f:
+        for line in f:
+            kv = dict(w.split("=", 1) for w in line.split() if "=" in w)
+            if "rate" in kv:
+                rates.setdefault(kv["sched"], []).append((int(kv["rep"]), float(kv["rate"])))
+    md.append("## New connections per second through a director, 256 real servers\n")
+    md.append("| scheduler | median conn/s | min-max |")
+    md.append("|---|---|---|")
+    for sched, v in sorted(rates.items()):
+        r = [x for _, x in v]
+        md.append(f"| {sched} | {median(r):.0f} | {min(r):.0f}-{max(r):.0f} |")
+    w = dict(rates.get("wlc", []))
+    a = dict(rates.get("lagwlc", []))
+    ratios = [a[k] / w[k] for k in a if k in w and w[k]]
+    if ratios:
+        md.append(f"\nlagwlc/wlc per repetition: {', '.join(f'{x:.3f}' for x in ratios)}; "
+                  f"median {median(ratios):.3f}\n")
+
+
+def decision_main(out):
+    md = ["# The cost of a scheduling decision: lagwlc against wlc\n",
+          "Produced by `make bench-decision` (bench/decision, bench/connrate, "
+          "bench/report.py --decision).\n", "```"]
+    for name in ("data/decision-env.txt", "data-connrate/connrate-env.txt"):
+        p = os.path.join(out, name)
+        if os.path.exists(p):
+            with open(p) as f:
+                md += [line.rstrip("\n") for line in f]
+    md.append("```\n")
+    decision_section(out, md)
+    connrate_section(out, md)
+    with open(os.path.join(out, "decision.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
 def main():
+    if sys.argv[1] == "--decision":
+        decision_main(sys.argv[2])
+        return
     out = sys.argv[1]
     raw = os.path.join(out, "raw")
     md = ["# lagwlc benchmarks\n", "Produced by `make bench` (bench/run, bench/report.py).\n",
@@ -173,6 +329,10 @@ def main():
     md.append("![reaction](reaction.png)\n")
     balance_section(raw, md)
     md.append("![balance](balance.png)\n")
+    md.append("## The cost of a scheduling decision\n")
+    md.append("`make bench-decision` times lagwlc's decisions against wlc's and rr's in one "
+              "guest run, and the connection rate through a director with 256 real servers: "
+              "[../hotpath/decision.md](../hotpath/decision.md).\n")
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))

@@ -30,7 +30,8 @@
 #include "lagwlc.h"
 
 /* Fill @load for @dest, or return false when wlc would not consider it. */
-static bool lagwlc_load_of(struct ip_vs_dest *dest, struct lagwlc_load *load)
+static __always_inline bool lagwlc_load_of(struct ip_vs_dest *dest,
+					   struct lagwlc_load *load)
 {
 	int weight, overhead;
 
@@ -48,29 +49,13 @@ static bool lagwlc_load_of(struct ip_vs_dest *dest, struct lagwlc_load *load)
 	return true;
 }
 
-static struct ip_vs_dest *lagwlc_schedule(struct ip_vs_service *svc,
-					  const struct sk_buff *skb,
-					  struct ip_vs_iphdr *iph)
+static struct ip_vs_dest *lagwlc_done(struct ip_vs_service *svc,
+				      struct lagwlc_choice *choice)
 {
-	struct lagwlc_net *ln = lagwlc_net(svc->ipvs->net);
-	u32 penalty = lagwlc_param_lag_penalty_ms();
-	struct lagwlc_choice choice = {};
 	struct ip_vs_dest *dest;
-	struct lagwlc_cand cand;
 	bool all_lagging;
 
-	list_for_each_entry_rcu(dest, &svc->destinations, n_list) {
-		u32 view;
-
-		if (!lagwlc_load_of(dest, &cand.load))
-			continue;
-		view = lagwlc_view_lookup(ln, dest->af, &dest->addr, dest->port);
-		cand.lag_ms = lagwlc_view_lag(view);
-		lagwlc_offer(&choice, dest, lagwlc_view_class(view), &cand,
-			     penalty);
-	}
-
-	dest = lagwlc_chosen(&choice, lagwlc_param_all_lagging_reject(),
+	dest = lagwlc_chosen(choice, lagwlc_param_all_lagging_reject(),
 			     &all_lagging);
 	if (!dest) {
 		ip_vs_scheduler_err(svc, all_lagging ?
@@ -82,9 +67,264 @@ static struct ip_vs_dest *lagwlc_schedule(struct ip_vs_service *svc,
 	IP_VS_DBG_BUF(6, "LAGWLC: server %s:%u activeconns %d weight %u overhead %u lag %u\n",
 		      IP_VS_DBG_ADDR(dest->af, &dest->addr),
 		      ntohs(dest->port), atomic_read(&dest->activeconns),
-		      choice.least_c.load.weight, choice.least_c.load.overhead,
-		      choice.least_c.lag_ms);
+		      choice->least_c.load.weight, choice->least_c.load.overhead,
+		      choice->least_c.lag_ms);
 	return dest;
+}
+
+/*
+ * No destination of the service has a view other than "normal, lag 0":
+ * the choice is wlc's, so it is made as ip_vs_wlc.c makes it, at its cost.
+ */
+static __always_inline struct ip_vs_dest *
+lagwlc_schedule_plain(struct ip_vs_service *svc)
+{
+	struct ip_vs_dest *dest, *least;
+	int loh, doh;
+
+	list_for_each_entry_rcu(dest, &svc->destinations, n_list) {
+		if (!(dest->flags & IP_VS_DEST_F_OVERLOAD) &&
+		    atomic_read(&dest->weight) > 0) {
+			least = dest;
+			loh = ip_vs_dest_conn_overhead(least);
+			goto rest;
+		}
+	}
+	ip_vs_scheduler_err(svc, "no destination available");
+	return NULL;
+
+rest:
+	list_for_each_entry_continue_rcu(dest, &svc->destinations, n_list) {
+		if (dest->flags & IP_VS_DEST_F_OVERLOAD)
+			continue;
+		doh = ip_vs_dest_conn_overhead(dest);
+		if ((s64)loh * atomic_read(&dest->weight) >
+		    (s64)doh * atomic_read(&least->weight)) {
+			least = dest;
+			loh = doh;
+		}
+	}
+
+	IP_VS_DBG_BUF(6, "LAGWLC: server %s:%u activeconns %d weight %d overhead %d (no lag)\n",
+		      IP_VS_DBG_ADDR(least->af, &least->addr),
+		      ntohs(least->port), atomic_read(&least->activeconns),
+		      atomic_read(&least->weight), loh);
+	return least;
+}
+
+/*
+ * Every candidate class at once, from the snapshot: the general loop,
+ * taken only when the fast one below found no normal candidate (every
+ * destination lagging, down or overloaded).
+ */
+static noinline struct ip_vs_dest *
+lagwlc_schedule_snap(struct ip_vs_service *svc, struct lagwlc_snap *snap)
+{
+	u32 penalty = lagwlc_param_lag_penalty_ms();
+	struct lagwlc_choice choice = {};
+	struct lagwlc_cand cand;
+	unsigned int i, n = snap->n;
+
+	for (i = 0; i < n; i++) {
+		struct ip_vs_dest *dest = snap->slots[i].dest;
+		u32 view = READ_ONCE(snap->slots[i].view);
+
+		if (!lagwlc_load_of(dest, &cand.load))
+			continue;
+		cand.lag_ms = lagwlc_view_lag(view);
+		lagwlc_offer(&choice, dest, lagwlc_view_class(view), &cand,
+			     penalty);
+	}
+	return lagwlc_done(svc, &choice);
+}
+
+/* No snapshot (an allocation failed): look each destination up. */
+static noinline struct ip_vs_dest *
+lagwlc_schedule_lookup(struct ip_vs_service *svc, struct lagwlc_net *ln)
+{
+	u32 penalty = lagwlc_param_lag_penalty_ms();
+	struct lagwlc_choice choice = {};
+	struct ip_vs_dest *dest;
+	struct lagwlc_cand cand;
+
+	list_for_each_entry_rcu(dest, &svc->destinations, n_list) {
+		u32 view;
+
+		if (!lagwlc_load_of(dest, &cand.load))
+			continue;
+		view = lagwlc_view_lookup(ln, dest->af, &dest->addr, dest->port);
+		cand.lag_ms = lagwlc_view_lag(view);
+		lagwlc_offer(&choice, dest, lagwlc_view_class(view), &cand,
+			     penalty);
+	}
+	return lagwlc_done(svc, &choice);
+}
+
+/*
+ * Some lag is known: the least cost among normal destinations, read from
+ * the snapshot's slots (no lookup), the best so far kept in registers.
+ * Anything unusual (no snapshot, lag_penalty_ms 0, no normal candidate)
+ * goes to the general loops above.
+ */
+static noinline struct ip_vs_dest *
+lagwlc_schedule_lag(struct ip_vs_service *svc, struct lagwlc_svc *s)
+{
+	struct lagwlc_snap *snap = rcu_dereference(s->snap);
+	const struct lagwlc_slot *slot, *end;
+	struct lagwlc_pick pick;
+
+	if (unlikely(!snap))
+		return lagwlc_schedule_lookup(svc, s->ln);
+	/* no lag term: every factor is 0, the general loop decides */
+	if (unlikely(!lagwlc_param_lag_penalty_ms()))
+		return lagwlc_schedule_snap(svc, snap);
+	lagwlc_pick_init(&pick);
+	for (slot = snap->slots, end = slot + snap->n; slot < end; slot++) {
+		struct ip_vs_dest *dest = slot->dest;
+		u32 factor = READ_ONCE(slot->factor);
+		int weight = atomic_read(&dest->weight);
+		bool skip = !factor;	/* not a normal candidate */
+		int overhead;
+
+		/* two branches for three tests: the loop stays short */
+		skip |= dest->flags & IP_VS_DEST_F_OVERLOAD;
+		if (skip || weight <= 0)
+			continue;
+		overhead = ip_vs_dest_conn_overhead(dest);
+		lagwlc_pick_offer(&pick, dest, max(overhead, 0), weight, factor);
+	}
+	if (unlikely(!pick.least))
+		return lagwlc_schedule_snap(svc, snap);
+
+	IP_VS_DBG_BUF(6, "LAGWLC: server %s:%u weight %u factor %u\n",
+		      IP_VS_DBG_ADDR(svc->af,
+				     &((struct ip_vs_dest *)pick.least)->addr),
+		      ntohs(((struct ip_vs_dest *)pick.least)->port),
+		      pick.weight, pick.factor);
+	return pick.least;
+}
+
+static struct ip_vs_dest *lagwlc_schedule(struct ip_vs_service *svc,
+					  const struct sk_buff *skb,
+					  struct ip_vs_iphdr *iph)
+{
+	unsigned long v = (unsigned long)READ_ONCE(svc->sched_data);
+
+	/* some destination's lag is known: one bit says so */
+	if (unlikely(v & LAGWLC_SVC_LAG))
+		return lagwlc_schedule_lag(svc, (void *)(v & ~LAGWLC_SVC_LAG));
+	return lagwlc_schedule_plain(svc);
+}
+
+/*
+ * Per-service state. IPVS calls these under its __ip_vs_mutex, in process
+ * context: init_service when a service binds lagwlc (it may already have
+ * destinations: ipvsadm -E), add_dest right after a destination joined
+ * svc->destinations, del_dest right after one left it, done_service when
+ * the service unbinds (packets may still be in lagwlc_schedule(): IPVS
+ * waits a grace period only before it binds another scheduler, so
+ * everything is freed through RCU). The list cannot change while IPVS
+ * holds the mutex.
+ */
+
+/* A snapshot of @svc's destinations, in list order, not yet bound. */
+static struct lagwlc_snap *lagwlc_snap_new(struct ip_vs_service *svc,
+					   struct lagwlc_svc *s)
+{
+	struct lagwlc_snap *snap;
+	struct ip_vs_dest *dest;
+	unsigned int i, n = 0;
+
+	list_for_each_entry(dest, &svc->destinations, n_list)
+		n++;
+	snap = kvzalloc(struct_size(snap, slots, n) + n * sizeof(*snap->links),
+			GFP_KERNEL_ACCOUNT);
+	if (!snap)
+		return NULL;
+	snap->n = n;
+	snap->owner = s;
+	snap->links = (struct lagwlc_link *)&snap->slots[n];
+	i = 0;
+	list_for_each_entry(dest, &svc->destinations, n_list) {
+		snap->slots[i].dest = dest;
+		snap->links[i].snap = snap;
+		i++;
+	}
+	return snap;
+}
+
+/*
+ * Replace @s's snapshot by one of @svc's current destinations. When the
+ * allocation fails, the service falls back to table lookups on the packet
+ * path (slower, never wrong) until the next change of its destinations.
+ */
+static void lagwlc_svc_refresh(struct ip_vs_service *svc, struct lagwlc_svc *s)
+{
+	struct lagwlc_snap *snap = lagwlc_snap_new(svc, s), *old;
+	struct lagwlc_net *ln = s->ln;
+
+	if (!snap)
+		pr_warn_ratelimited("no memory for a service's state: looking destinations up\n");
+	mutex_lock(&ln->lock);
+	/* bound and filled in before readers can see it */
+	if (snap)
+		lagwlc_snap_bind(ln, snap);
+	old = rcu_dereference_protected(s->snap, lockdep_is_held(&ln->lock));
+	rcu_assign_pointer(s->snap, snap);
+	lagwlc_svc_publish(s);
+	if (old)
+		lagwlc_snap_unbind(old);
+	mutex_unlock(&ln->lock);
+	if (old)
+		kvfree_rcu(old, rcu);
+}
+
+static int lagwlc_init_service(struct ip_vs_service *svc)
+{
+	struct lagwlc_net *ln = lagwlc_net(svc->ipvs->net);
+	struct lagwlc_svc *s;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	s->ln = ln;
+	s->svc = svc;
+	mutex_lock(&ln->lock);
+	list_add(&s->node, &ln->services);
+	/* no snapshot yet: lookups, until the refresh below */
+	lagwlc_svc_publish(s);
+	mutex_unlock(&ln->lock);
+	lagwlc_svc_refresh(svc, s);
+	return 0;
+}
+
+static void lagwlc_done_service(struct ip_vs_service *svc)
+{
+	struct lagwlc_svc *s = lagwlc_svc_of(svc);
+	struct lagwlc_net *ln = s->ln;
+	struct lagwlc_snap *snap;
+
+	mutex_lock(&ln->lock);
+	list_del(&s->node);
+	snap = rcu_dereference_protected(s->snap, lockdep_is_held(&ln->lock));
+	if (snap)
+		lagwlc_snap_unbind(snap);
+	mutex_unlock(&ln->lock);
+	if (snap)
+		kvfree_rcu(snap, rcu);
+	kfree_rcu(s, rcu);
+}
+
+static int lagwlc_add_dest(struct ip_vs_service *svc, struct ip_vs_dest *dest)
+{
+	lagwlc_svc_refresh(svc, lagwlc_svc_of(svc));
+	return 0;
+}
+
+static int lagwlc_del_dest(struct ip_vs_service *svc, struct ip_vs_dest *dest)
+{
+	lagwlc_svc_refresh(svc, lagwlc_svc_of(svc));
+	return 0;
 }
 
 static struct ip_vs_scheduler lagwlc_scheduler = {
@@ -92,6 +332,10 @@ static struct ip_vs_scheduler lagwlc_scheduler = {
 	.refcnt = ATOMIC_INIT(0),
 	.module = THIS_MODULE,
 	.n_list = LIST_HEAD_INIT(lagwlc_scheduler.n_list),
+	.init_service = lagwlc_init_service,
+	.done_service = lagwlc_done_service,
+	.add_dest = lagwlc_add_dest,
+	.del_dest = lagwlc_del_dest,
 	.schedule = lagwlc_schedule,
 };
 

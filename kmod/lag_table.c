@@ -118,6 +118,158 @@ static struct lagwlc_table *lagwlc_table_get(struct lagwlc_net *ln)
 	return t;
 }
 
+/*
+ * Services' copies of views (struct lagwlc_snap, lagwlc.h). Under ln->lock.
+ * The packet path reads a slot's view and the snapshot's count of non-plain
+ * slots without a lock; a reader that sees one new and one old value
+ * decides as it would have just before or just after the change.
+ */
+/* Set or clear LAGWLC_SVC_LAG in the service's sched_data (lagwlc.h). */
+void lagwlc_svc_publish(struct lagwlc_svc *s)
+{
+	struct lagwlc_snap *snap;
+	unsigned long v = (unsigned long)s;
+
+	snap = rcu_dereference_protected(s->snap, lockdep_is_held(&s->ln->lock));
+	if (!snap || snap->nonplain)
+		v |= LAGWLC_SVC_LAG;
+	WRITE_ONCE(s->svc->sched_data, (void *)v);
+}
+
+static void lagwlc_slot_set(struct lagwlc_snap *snap, unsigned int i, u32 view)
+{
+	struct lagwlc_svc *s = snap->owner;
+	u32 old = snap->slots[i].view;
+	unsigned int was = snap->nonplain;
+
+	if (old == view)
+		return;
+	WRITE_ONCE(snap->slots[i].view, view);
+	WRITE_ONCE(snap->slots[i].factor,
+		   lagwlc_view_factor(view, lagwlc_param_lag_penalty_ms()));
+	WRITE_ONCE(snap->nonplain, was + (view != LAGWLC_VIEW_PLAIN) -
+				   (old != LAGWLC_VIEW_PLAIN));
+	/* the service's bit, once the slot is set; a new snapshot's later */
+	if (!was != !snap->nonplain &&
+	    rcu_access_pointer(s->snap) == snap)
+		lagwlc_svc_publish(s);
+}
+
+static void lagwlc_link_bind(struct lagwlc_link *l, struct lagwlc_replica *r)
+{
+	l->replica = r;
+	list_add(&l->node, &r->slots);
+	lagwlc_slot_set(l->snap, l - l->snap->links, r->view);
+}
+
+static void lagwlc_link_unbind(struct lagwlc_link *l)
+{
+	list_del(&l->node);
+	l->replica = NULL;
+	lagwlc_slot_set(l->snap, l - l->snap->links, LAGWLC_VIEW_PLAIN);
+}
+
+static bool lagwlc_dest_is(const struct ip_vs_dest *dest,
+			   const struct lagwlc_key *key)
+{
+	return lagwlc_key_match(key, dest->af, &dest->addr, ntohs(dest->port));
+}
+
+/* Bind every slot of a new snapshot to its replica, if it has one. */
+void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap)
+{
+	struct lagwlc_key key;
+	unsigned int i;
+
+	lockdep_assert_held(&ln->lock);
+	for (i = 0; i < snap->n; i++) {
+		struct ip_vs_dest *dest = snap->slots[i].dest;
+		struct lagwlc_replica *r;
+
+		snap->slots[i].factor =
+			lagwlc_view_factor(LAGWLC_VIEW_PLAIN,
+					   lagwlc_param_lag_penalty_ms());
+
+		key.af = dest->af;
+		key.addr = dest->addr;
+		key.port = ntohs(dest->port);
+		r = lagwlc_replica_find(ln, &key);
+		if (r)
+			lagwlc_link_bind(&snap->links[i], r);
+	}
+}
+
+/*
+ * Detach a snapshot that was replaced or whose service is done from the
+ * replicas. Its slots keep their views: packets may still be reading it
+ * until the grace period ends, and must not see a down replica as plain.
+ */
+void lagwlc_snap_unbind(struct lagwlc_snap *snap)
+{
+	unsigned int i;
+
+	for (i = 0; i < snap->n; i++) {
+		if (snap->links[i].replica) {
+			list_del(&snap->links[i].node);
+			snap->links[i].replica = NULL;
+		}
+	}
+}
+
+/*
+ * A new replica: bind the slots of every lagwlc service of the namespace
+ * that hold its real server. Adding a replica is rare (a new replica, or
+ * a prober's first report) and costs services x destinations key
+ * comparisons; the packet path costs nothing.
+ */
+static void lagwlc_bind_new(struct lagwlc_net *ln, struct lagwlc_replica *r)
+{
+	struct lagwlc_svc *s;
+	unsigned int i;
+
+	list_for_each_entry(s, &ln->services, node) {
+		struct lagwlc_snap *snap;
+
+		snap = rcu_dereference_protected(s->snap,
+						 lockdep_is_held(&ln->lock));
+		if (!snap)
+			continue;
+		for (i = 0; i < snap->n; i++) {
+			if (!snap->links[i].replica &&
+			    lagwlc_dest_is(snap->slots[i].dest, &r->key))
+				lagwlc_link_bind(&snap->links[i], r);
+		}
+	}
+}
+
+/* lag_penalty_ms changed: every slot's factor follows. */
+static void lagwlc_refactor(struct lagwlc_net *ln)
+{
+	u32 penalty = lagwlc_param_lag_penalty_ms();
+	struct lagwlc_svc *s;
+	unsigned int i;
+
+	list_for_each_entry(s, &ln->services, node) {
+		struct lagwlc_snap *snap;
+
+		snap = rcu_dereference_protected(s->snap,
+						 lockdep_is_held(&ln->lock));
+		for (i = 0; snap && i < snap->n; i++)
+			WRITE_ONCE(snap->slots[i].factor,
+				   lagwlc_view_factor(snap->slots[i].view,
+						      penalty));
+	}
+}
+
+/* @r's view changed: every service's copy follows. */
+static void lagwlc_push(struct lagwlc_replica *r)
+{
+	struct lagwlc_link *l;
+
+	list_for_each_entry(l, &r->slots, node)
+		lagwlc_slot_set(l->snap, l - l->snap->links, r->view);
+}
+
 u32 lagwlc_replica_age_ms(const struct lagwlc_replica *r)
 {
 	u64 age = jiffies64_to_msecs(jiffies - r->reported);
@@ -240,7 +392,10 @@ static void lagwlc_derive(struct lagwlc_net *ln, struct lagwlc_replica *r,
 
 	r->state = lagwlc_derive_state(r->up, r->lag_ms, stale, &r->lagging, p);
 	class = lagwlc_class_of(r->state, &lag, p);
-	WRITE_ONCE(r->view, lagwlc_view(class, lag));
+	if (r->view != lagwlc_view(class, lag)) {
+		WRITE_ONCE(r->view, lagwlc_view(class, lag));
+		lagwlc_push(r);
+	}
 	if (r->state != old)
 		lagwlc_notify(ln, r, old, reason);
 }
@@ -249,9 +404,12 @@ static void lagwlc_derive(struct lagwlc_net *ln, struct lagwlc_replica *r,
 static void lagwlc_remove(struct lagwlc_net *ln, struct lagwlc_replica *r,
 			  u8 reason)
 {
+	struct lagwlc_link *l, *tmp;
 	u8 old = r->state;
 
 	hash_del_rcu(&r->node);
+	list_for_each_entry_safe(l, tmp, &r->slots, node)
+		lagwlc_link_unbind(l);
 	lagwlc_disown(ln, r);
 	ln->count--;
 	lagwlc_bump_gen(ln);
@@ -389,6 +547,7 @@ int lagwlc_replica_set(struct lagwlc_net *ln, struct lagwlc_report *reps,
 		r->key = reps[i].key;
 		r->state = LAGWLC_STATE_NONE;
 		INIT_LIST_HEAD(&r->owner_node);
+		INIT_LIST_HEAD(&r->slots);
 		slot[i] = r;
 		n_new++;
 	}
@@ -409,6 +568,7 @@ int lagwlc_replica_set(struct lagwlc_net *ln, struct lagwlc_report *reps,
 								   r->key.port)]);
 			ln->count++;
 			lagwlc_bump_gen(ln);
+			lagwlc_bind_new(ln, r);
 		}
 	}
 	lagwlc_owner_put_unused(ln, owner);
@@ -475,6 +635,7 @@ void lagwlc_rederive_all(void)
 	list_for_each_entry(ln, &lagwlc_nets, node) {
 		mutex_lock(&ln->lock);
 		lagwlc_derive_all(ln, LAGWLC_REASON_TUNABLE);
+		lagwlc_refactor(ln);
 		mutex_unlock(&ln->lock);
 	}
 	mutex_unlock(&lagwlc_nets_lock);
@@ -542,6 +703,7 @@ static int __net_init lagwlc_net_init(struct net *net)
 	ln->gen = 1;
 	xa_init(&ln->owners);
 	INIT_DELAYED_WORK(&ln->stale_work, lagwlc_stale_work);
+	INIT_LIST_HEAD(&ln->services);
 
 	mutex_lock(&lagwlc_nets_lock);
 	list_add(&ln->node, &lagwlc_nets);
@@ -561,7 +723,12 @@ static void __net_exit lagwlc_net_exit(struct net *net)
 	cancel_delayed_work_sync(&ln->stale_work);
 
 	mutex_lock(&ln->lock);
-	lagwlc_remove_all(ln, 0);	/* a dying namespace has no listeners */
+	/*
+	 * A dying namespace has no listeners. Its lagwlc services stay (IPVS's
+	 * exit runs after ours and calls done_service), now with plain views;
+	 * struct lagwlc_net is freed only after every pernet exit.
+	 */
+	lagwlc_remove_all(ln, 0);
 	t = lagwlc_table_locked(ln);
 	RCU_INIT_POINTER(ln->table, NULL);
 	mutex_unlock(&ln->lock);

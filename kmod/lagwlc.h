@@ -49,6 +49,7 @@ struct lagwlc_replica {
 	struct lagwlc_key key;
 	u32 view;			/* the packet path's word, lagwlc_rule.h */
 	/* the rest is the writers', under lagwlc_net.lock */
+	struct list_head slots;		/* lagwlc_link.node: services' copies */
 	struct list_head owner_node;	/* in owner->replicas */
 	struct lagwlc_owner *owner;	/* reporting socket, or NULL */
 	unsigned long reported;		/* jiffies of the last report */
@@ -59,6 +60,66 @@ struct lagwlc_replica {
 	bool lagging;			/* hysteresis, see lagwlc_derive_state() */
 	bool released;			/* its reporting socket was closed */
 };
+
+/*
+ * Per-service scheduler state. The packet path must not look each
+ * destination up in the table (a hash and a chain walk per destination):
+ * instead each lagwlc service publishes a snapshot of its destinations in
+ * list order, each with a copy of its replica's view. Writers keep the
+ * copies current under lagwlc_net.lock: a replica's view change is pushed
+ * into every slot that refers to it (lagwlc_replica.slots), and slots are
+ * bound to or unbound from replicas when entries come and go. The
+ * snapshot is replaced (RCU) when the service's destinations change.
+ */
+struct lagwlc_slot {			/* hot: the packet path's, 16 bytes */
+	struct ip_vs_dest *dest;
+	u32 view;			/* copy of the replica's, or plain */
+	u32 factor;			/* lagwlc_view_factor() of the view */
+};
+
+struct lagwlc_snap;
+
+struct lagwlc_link {			/* cold: the writers' */
+	struct list_head node;		/* in replica->slots while bound */
+	struct lagwlc_replica *replica;	/* NULL: no entry (plain view) */
+	struct lagwlc_snap *snap;
+};
+
+struct lagwlc_snap {
+	struct rcu_head rcu;
+	unsigned int n;
+	unsigned int nonplain;		/* slots whose view is not plain */
+	struct lagwlc_svc *owner;	/* the service it was made for */
+	struct lagwlc_link *links;	/* n of them, after the slots */
+	struct lagwlc_slot slots[];
+};
+
+/*
+ * A lagwlc service's state, from init_service to done_service. IPVS's
+ * svc->sched_data points to it, with LAGWLC_SVC_LAG or'ed in while some
+ * destination's view is not plain (or there is no snapshot): the packet
+ * path tells "exactly wlc" from the one word it has to load anyway.
+ * lagwlc_svc_publish() keeps the bit current, under lagwlc_net.lock.
+ */
+struct lagwlc_svc {
+	struct list_head node;		/* in lagwlc_net.services */
+	struct rcu_head rcu;
+	struct lagwlc_net *ln;
+	struct ip_vs_service *svc;
+	/* NULL after a failed allocation: look each destination up instead */
+	struct lagwlc_snap __rcu *snap;
+};
+
+#define LAGWLC_SVC_LAG	1UL
+
+static inline struct lagwlc_svc *lagwlc_svc_of(const struct ip_vs_service *svc)
+{
+	return (void *)((unsigned long)READ_ONCE(svc->sched_data) &
+			~LAGWLC_SVC_LAG);
+}
+
+/* A view of "normal, lag 0": what wlc does. */
+#define LAGWLC_VIEW_PLAIN 0
 
 /* The hash table, allocated when a namespace reports its first replica. */
 struct lagwlc_table {
@@ -81,13 +142,21 @@ struct lagwlc_net {
 	struct xarray owners;		/* portid -> struct lagwlc_owner */
 	struct delayed_work stale_work;	/* marks silent replicas stale */
 	unsigned long armed;		/* when stale_work is due, if pending */
+	struct list_head services;	/* lagwlc_svc.node, under lock */
 };
 
 /* params.c */
+extern u32 lagwlc_lag_penalty_ms;
+
+/* inline: the packet path reads it once per decision */
+static inline u32 lagwlc_param_lag_penalty_ms(void)
+{
+	return READ_ONCE(lagwlc_lag_penalty_ms);
+}
+
 void lagwlc_params_snapshot(struct lagwlc_rule_params *p);
 u32 lagwlc_param_stale_ms(void);
 u32 lagwlc_param_max_entries(void);
-u32 lagwlc_param_lag_penalty_ms(void);
 u32 lagwlc_param_evict_ms(void);
 bool lagwlc_param_all_lagging_reject(void);
 int lagwlc_params_check(void);
@@ -107,6 +176,9 @@ int lagwlc_replica_del(struct lagwlc_net *ln, const struct lagwlc_key *key);
 void lagwlc_replica_flush(struct lagwlc_net *ln);
 u32 lagwlc_replica_age_ms(const struct lagwlc_replica *r);
 void lagwlc_rederive_all(void);
+void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap);
+void lagwlc_snap_unbind(struct lagwlc_snap *snap);
+void lagwlc_svc_publish(struct lagwlc_svc *s);
 
 /* netlink.c */
 void lagwlc_genl_init(void);

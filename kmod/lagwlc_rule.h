@@ -131,10 +131,10 @@ static inline u64 lagwlc_factor(u32 lag_ms, u32 lag_penalty_ms)
 static inline bool lagwlc_better(const struct lagwlc_cand *a,
 				 const struct lagwlc_cand *b)
 {
-	if (lagwlc_costlier(&b->load, &a->load))
-		return true;
-	if (lagwlc_costlier(&a->load, &b->load))
-		return false;
+	int c = lagwlc_cost_cmp(&a->load, &b->load);
+
+	if (c)
+		return c < 0;
 	return a->lag_ms < b->lag_ms;
 }
 
@@ -144,7 +144,7 @@ static inline bool lagwlc_less_lagged(const struct lagwlc_cand *a,
 {
 	if (a->lag_ms != b->lag_ms)
 		return a->lag_ms < b->lag_ms;
-	return lagwlc_costlier(&b->load, &a->load);
+	return lagwlc_cost_cmp(&a->load, &b->load) < 0;
 }
 
 /*
@@ -179,6 +179,74 @@ static inline void lagwlc_offer(struct lagwlc_choice *ch, void *dest,
 		break;
 	default:
 		break;
+	}
+}
+
+/*
+ * The same choice among normal candidates, in the form the scheduler's
+ * fast loop uses. Writers keep, next to each destination, its factor
+ * (lagwlc_view_factor()); the best so far is four scalars the compiler
+ * keeps in registers; each candidate costs one multiplication by its
+ * factor and one comparison of two products. As the penalty is the same
+ * for all, the lower lag of a tie is the lower factor. It picks what
+ * lagwlc_offer() picks among LAGWLC_CLASS_NORMAL candidates
+ * (tests/unit/test_rule.c checks it).
+ *
+ * No overflow: overhead < 2^31 and factor <= lag_penalty_ms + lag, both at
+ * most LAGWLC_LAG_MAX_MS < 2^30, so overhead * factor < 2^62; weights are
+ * below 2^31 and lagwlc_mul_below() compares the 93-bit products.
+ */
+static inline u32 lagwlc_view_factor(u32 view, u32 lag_penalty_ms)
+{
+	/* 0: not a normal candidate, or no lag term (the general loop) */
+	if (lagwlc_view_class(view) != LAGWLC_CLASS_NORMAL || !lag_penalty_ms)
+		return 0;
+	return lag_penalty_ms + lagwlc_view_lag(view);
+}
+
+struct lagwlc_pick {
+	void *least;
+	u64 ohf;		/* overhead * factor */
+	u32 weight;
+	u32 factor;
+};
+
+/* Start: weight 0, an infinite cost, so the first candidate wins. */
+static inline void lagwlc_pick_init(struct lagwlc_pick *p)
+{
+	p->least = NULL;
+	p->ohf = 1;
+	p->weight = 0;
+	p->factor = ~0U;
+}
+
+/* Offer a normal candidate of weight >= 1. */
+static __always_inline void lagwlc_pick_offer(struct lagwlc_pick *p,
+					      void *dest, u32 overhead,
+					      u32 weight, u32 factor)
+{
+	u64 ohf = (u64)overhead * factor;
+	bool take;
+
+	/* cost(dest) against cost(least), both scaled by both weights */
+	if (likely(!((ohf | p->ohf) >> 32))) {
+		/*
+		 * Both products are below 2^63 (weights are below 2^31), so
+		 * "less, or equal with a lower factor" is one comparison:
+		 * 2 * lhs + (factor >= least's) <= 2 * rhs.
+		 */
+		take = 2 * (ohf * p->weight) + (factor >= p->factor) <=
+		       2 * (p->ohf * weight);
+	} else {
+		int c = lagwlc_cmp_mul_wide(ohf, p->weight, p->ohf, weight);
+
+		take = c < 0 || (c == 0 && factor < p->factor);
+	}
+	if (take) {
+		p->least = dest;
+		p->ohf = ohf;
+		p->weight = weight;
+		p->factor = factor;
 	}
 }
 

@@ -46,7 +46,8 @@
 
 static u32 max_lag_ms = 5000;
 static u32 readmit_lag_ms = 2000;
-static u32 lag_penalty_ms = 1000;
+/* read on the packet path, through lagwlc_param_lag_penalty_ms() */
+u32 lagwlc_lag_penalty_ms __read_mostly = 1000;
 static u32 stale_ms = 3000;
 static u32 max_entries = 4096;
 static u32 evict_ms = 600000;
@@ -63,7 +64,7 @@ void lagwlc_params_snapshot(struct lagwlc_rule_params *p)
 {
 	p->max_lag_ms = READ_ONCE(max_lag_ms);
 	p->readmit_lag_ms = READ_ONCE(readmit_lag_ms);
-	p->lag_penalty_ms = READ_ONCE(lag_penalty_ms);
+	p->lag_penalty_ms = READ_ONCE(lagwlc_lag_penalty_ms);
 	p->stale_closed = READ_ONCE(stale_policy) == 1;
 }
 
@@ -75,11 +76,6 @@ u32 lagwlc_param_stale_ms(void)
 u32 lagwlc_param_max_entries(void)
 {
 	return READ_ONCE(max_entries);
-}
-
-u32 lagwlc_param_lag_penalty_ms(void)
-{
-	return READ_ONCE(lag_penalty_ms);
 }
 
 u32 lagwlc_param_evict_ms(void)
@@ -152,7 +148,7 @@ module_param_cb(readmit_lag_ms, &lagwlc_u32_ops, &readmit_lag_ms_param, 0644);
 MODULE_PARM_DESC(readmit_lag_ms, "Lag (ms) a lagging replica must fall to before it is chosen again; <= max_lag_ms (default 2000)");
 
 static struct lagwlc_u32_param lag_penalty_ms_param = {
-	.val = &lag_penalty_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
+	.val = &lagwlc_lag_penalty_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
 };
 module_param_cb(lag_penalty_ms, &lagwlc_u32_ops, &lag_penalty_ms_param, 0644);
 MODULE_PARM_DESC(lag_penalty_ms, "Cost is scaled by (lag_penalty_ms + lag) / lag_penalty_ms; 0: lag does not weigh (default 1000)");

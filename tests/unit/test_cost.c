@@ -8,9 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef uint32_t u32;
-typedef uint64_t u64;
-
+#include "kshim.h"
 #include "lagwlc_cost.h"
 #include "tap.h"
 
@@ -53,6 +51,14 @@ static bool ref_costlier(const struct lagwlc_load *a, const struct lagwlc_load *
 	return lhs > rhs;
 }
 
+static int ref_cmp(const struct lagwlc_load *a, const struct lagwlc_load *b)
+{
+	u128 lhs = (u128)a->overhead * b->weight * a->factor;
+	u128 rhs = (u128)b->overhead * a->weight * b->factor;
+
+	return (lhs > rhs) - (lhs < rhs);
+}
+
 static struct lagwlc_load load(u32 oh, u32 w, u64 f)
 {
 	struct lagwlc_load l = { .overhead = oh, .weight = w, .factor = f };
@@ -64,7 +70,7 @@ int main(void)
 {
 	unsigned int i, j, bad;
 
-	tap_plan(8);
+	tap_plan(9);
 
 	bad = 0;
 	for (i = 0; i < N_EDGES; i++)
@@ -112,6 +118,7 @@ int main(void)
 			struct lagwlc_load b = load(ohs[b1], ws[b2], fs[b3]);
 
 			bad += lagwlc_costlier(&a, &b) != ref_costlier(&a, &b);
+			bad += lagwlc_cost_cmp(&a, &b) != ref_cmp(&a, &b);
 		}
 	}
 	tap_ok(!bad, "extreme overhead x weight x factor grid matches 128-bit reference (%u wrong)",
@@ -123,6 +130,7 @@ int main(void)
 		struct lagwlc_load b = load(rnd() >> 33, 1 + (rnd() >> 33), rnd());
 
 		bad += lagwlc_costlier(&a, &b) != ref_costlier(&a, &b);
+		bad += lagwlc_cost_cmp(&a, &b) != ref_cmp(&a, &b);
 	}
 	tap_ok(!bad, "1e6 random loads with 64-bit factors match the reference (%u wrong)",
 	       bad);
@@ -150,5 +158,24 @@ int main(void)
 		       "a difference of one connection is seen at INT_MAX weight and U64_MAX factor");
 	}
 
+	{
+		/* the fast loop's 128-bit fallback: 64-bit edges times 32-bit ones */
+		static const u32 w32[] = { 0, 1, 2, 0x7fffffff, 0x80000000U, 0xffffffffU };
+		int bad = 0;
+		unsigned int i, j, k, l;
+
+		for (i = 0; i < N_EDGES; i++)
+			for (j = 0; j < 6; j++)
+				for (k = 0; k < N_EDGES; k++)
+					for (l = 0; l < 6; l++) {
+						u128 x = (u128)edges[i] * w32[j];
+						u128 y = (u128)edges[k] * w32[l];
+
+						bad += lagwlc_cmp_mul_wide(edges[i], w32[j], edges[k], w32[l]) !=
+						       (x > y) - (x < y);
+					}
+		tap_ok(!bad, "128-bit a*b against c*d at %u x 6 edges on each side (%d wrong)",
+		       (unsigned int)N_EDGES, bad);
+	}
 	return tap_done();
 }

@@ -8,10 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef uint8_t u8;
-typedef uint32_t u32;
-typedef uint64_t u64;
-
+#include "kshim.h"
 #include "lagwlc_rule.h"
 #include "tap.h"
 
@@ -72,6 +69,30 @@ static int choose(struct dest *d, int n, const struct lagwlc_rule_params *p,
 	return got ? (int)(got - d) : -1;
 }
 
+/*
+ * The kernel's fast loop (ip_vs_lagwlc.c lagwlc_schedule_lag()): each
+ * destination's factor from its view, weight 0 and non-normal ones
+ * skipped, lagwlc_pick_offer() over the rest; -1 when it finds no normal
+ * candidate (the kernel then runs the general loop, choose() above).
+ */
+static int pick(struct dest *d, int n, const struct lagwlc_rule_params *p)
+{
+	struct lagwlc_pick pk;
+	int i;
+
+	lagwlc_pick_init(&pk);
+	for (i = 0; i < n; i++) {
+		u32 lag = d[i].lag;
+		enum lagwlc_class cls = lagwlc_class_of(d[i].state, &lag, p);
+		u32 f = lagwlc_view_factor(lagwlc_view(cls, lag), p->lag_penalty_ms);
+
+		if (!f || !d[i].weight)
+			continue;
+		lagwlc_pick_offer(&pk, &d[i], d[i].overhead, d[i].weight, f);
+	}
+	return pk.least ? (int)((struct dest *)pk.least - d) : -1;
+}
+
 /* Stock wlc, for the "no lag means wlc" property. */
 static int wlc(const struct dest *d, int n)
 {
@@ -92,7 +113,7 @@ int main(void)
 	char got[32];
 	int i, bad;
 
-	tap_plan(16);
+	tap_plan(18);
 
 	{
 		static const u32 lags[] = { 0, 5000, 5001, 4000, 2001, 2000, 3000, 5000, 5001 };
@@ -219,6 +240,65 @@ int main(void)
 		p.lag_penalty_ms = LAGWLC_LAG_MAX_MS;
 		tap_ok(choose(d, 2, &p, false) == 1,
 		       "extremes: INT_MAX load and weight, clamp lag and penalty, still exact");
+	}
+	/*
+	 * The fast loop picks what the general one picks whenever a normal
+	 * candidate exists: realistic figures (64-bit products) and extremes
+	 * (products past 2^64: the out-of-line 128-bit compare), ties included.
+	 */
+	{
+		long wide = 0, none = 0, n_ties = 0;
+
+		bad = 0;
+		for (i = 0; i < 300000; i++) {
+			struct lagwlc_rule_params p = defaults;
+			struct dest d[8];
+			int n = 1 + rnd() % 8, j, want, got;
+			bool big = rnd() % 3 == 0;
+
+			p.lag_penalty_ms = 1 + (big ? rnd() % LAGWLC_LAG_MAX_MS : rnd() % 3000);
+			for (j = 0; j < n; j++) {
+				d[j].overhead = big ? rnd() % 0x80000000ULL : rnd() % 4 * 256;
+				d[j].weight = big ? rnd() % 0x80000000ULL : rnd() % 4;
+				d[j].lag = big ? rnd() % (LAGWLC_LAG_MAX_MS + 1ULL) : rnd() % 3 * 500;
+				d[j].state = 1 + rnd() % 4;
+			}
+			want = choose(d, n, &p, false);
+			got = pick(d, n, &p);
+			if (got < 0) {
+				none++;
+				bad += want >= 0 && (d[want].state == LAGWLC_STATE_OK ||
+						     d[want].state == LAGWLC_STATE_STALE) &&
+				       d[want].weight;
+				continue;
+			}
+			bad += got != want;
+			wide += big;
+			for (j = 0; j < n; j++)
+				n_ties += j != got && d[j].weight &&
+					  (u64)d[j].overhead * d[got].weight ==
+					  (u64)d[got].overhead * d[j].weight;
+		}
+		tap_ok(!bad && wide > 1000 && n_ties > 1000 && none > 1000,
+		       "fast loop = general loop: 300000 random services, %ld with extreme figures, %ld load ties, %ld left to the general loop (%d differ)",
+		       wide, n_ties, none, bad);
+	}
+	{
+		struct lagwlc_pick pk;
+		struct dest d[2];
+
+		/* a first candidate of overhead 0 beats the start; weight 0 never */
+		lagwlc_pick_init(&pk);
+		lagwlc_pick_offer(&pk, &d[0], 0, 1, 1000);
+		bad = pk.least != &d[0];
+		lagwlc_pick_offer(&pk, &d[1], 0, 1, 999);
+		bad += pk.least != &d[1];
+		lagwlc_pick_offer(&pk, &d[0], 0, 1, 999);
+		bad += pk.least != &d[1];
+		tap_ok(!bad && lagwlc_view_factor(lagwlc_view(LAGWLC_CLASS_NORMAL, 7), 0) == 0 &&
+		       lagwlc_view_factor(lagwlc_view(LAGWLC_CLASS_LAGGING, 7), 10) == 0 &&
+		       lagwlc_view_factor(lagwlc_view(LAGWLC_CLASS_NORMAL, 7), 10) == 17,
+		       "fast loop: start, equal cost goes to the lower factor then the first; factor 0 off the fast loop");
 	}
 	{
 		/*

@@ -8,7 +8,7 @@
 #
 #   client 198.18.0.1 --> director 198.18.0.2, VIP 198.18.0.100 --> r1 198.18.0.11
 #                         one lagwlc service per case,            --> r2 198.18.0.12
-#                         ports 3306..3311, weights 1             --> r3 198.18.0.13
+#                         ports 3306..3312, weights 1             --> r3 198.18.0.13
 #
 # Lag entries are keyed by real server address and port, so each case's
 # service (its own port) has its own entries and counts.
@@ -19,11 +19,11 @@ lab_boot_self "$@"
 
 P=/sys/module/ip_vs_lagwlc/parameters
 CTL=$LAB_TOP/userspace/lagwlcctl
-ktap_plan 19
+ktap_plan 20
 
 lab_load_module || { echo "Bail out! cannot load the module"; exit 1; }
 lab_setup dr 3
-lab_realservers 3306 3307 3308 3309 3310 3311 || { echo "Bail out! real servers"; exit 1; }
+lab_realservers 3306 3307 3308 3309 3310 3311 3312 || { echo "Bail out! real servers"; exit 1; }
 on director ipvsadm --set 3600 3600 300
 
 service() {	# service PORT: a lagwlc service with r1..r3, weight 1
@@ -109,6 +109,17 @@ read -r n1 n2 n3 nr < <(share 3311 90)
 diag "lag_penalty_ms 0: r1 $n1, r2 $n2, r3 $n3"
 [ "$n1" -eq 30 ] && [ "$n2" -eq 30 ] && [ "$n3" -eq 30 ]
 ktap_result $? "lag_penalty_ms 0: lag does not weigh, shares are wlc's"
+echo 1000 >$P/lag_penalty_ms
+# services keep each destination's factor (penalty + lag): a run-time
+# change must reach a service that already has its entries
+service 3312
+report 3312 0 1000 3000
+echo 3000 >$P/lag_penalty_ms
+read -r n1 n2 n3 nr < <(share 3312 270)
+diag "lag_penalty_ms 1000 -> 3000 on a live service, 270 connections: r1 $n1, r2 $n2, r3 $n3 (4:3:2 expected, 4:2:1 had it kept 1000)"
+[ $((3 * n1 - 4 * n2)) -ge -9 ] && [ $((3 * n1 - 4 * n2)) -le 9 ] &&
+	[ $((2 * n2 - 3 * n3)) -ge -6 ] && [ $((2 * n2 - 3 * n3)) -le 6 ]
+ktap_result $? "a run-time lag_penalty_ms change reaches live services: 4:3:2 for factors 3000:4000:6000"
 echo 1000 >$P/lag_penalty_ms
 echo 5000 >$P/max_lag_ms
 
