@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for lagwlcctl's pure code: userspace/addr.c (ADDR:PORT and
- * [ADDR]:PORT), userspace/values.c (lag durations, names) and
- * userspace/json.c (the JSON writer). Exact outputs, and bad input refused.
+ * Unit tests for lagwlcctl's pure code: userspace/lib/addr.c (ADDR:PORT and
+ * [ADDR]:PORT), userspace/lib/values.c (lag durations, names) and
+ * userspace/lib/json.c (the JSON writer). Exact outputs, and bad input refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for lagwlcd's configuration parser (userspace/config.c).
+ * Unit tests for lagwlcd's configuration parser (userspace/lagwlcd/config.c).
  *
  * configs/bad-NAME.conf is refused with exactly the line in
  * configs/bad-NAME.err ("configs/bad-NAME.conf:LINE: PROBLEM"); the good

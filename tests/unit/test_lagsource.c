@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests for lagwlcd's reading of replica status and heartbeat answers
- * (userspace/lagsource.c), on the result shapes each server version gives:
+ * (userspace/lagwlcd/lagsource.c), on the result shapes each server version gives:
  *
  *   MySQL 5.6, 5.7, 8.0 (< 8.0.22)  SHOW SLAVE STATUS    Slave_*_Running, Seconds_Behind_Master
  *   MySQL 8.0.22+, 8.4              SHOW REPLICA STATUS  Replica_*_Running, Seconds_Behind_Source

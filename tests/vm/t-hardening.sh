@@ -24,8 +24,8 @@ LAB_VM_ARGS=(--timeout 900)
 lab_boot_self "$@"
 
 P=/sys/module/ip_vs_lagwlc/parameters
-CTL=$LAB_TOP/userspace/lagwlcctl
-LAGWLCD=$LAB_TOP/userspace/lagwlcd
+CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
+LAGWLCD=$LAB_TOP/userspace/lagwlcd/lagwlcd
 GENL=$LAB_TOP/tests/vm/lib/genl.py
 W=$(mktemp -d /tmp/hardening.XXXXXX)
 ktap_plan 17

@@ -38,8 +38,8 @@ PRIMARY_ID=1
 POLL_MS=250 TIMEOUT_MS=1000
 AGE_MAX=500		# healthy replicas' report age bound: a poll + 250 ms for TCG
 REPLICAS=("r1 198.18.0.11 11" "r2 198.18.0.12 12" "r3 198.18.0.13 13")
-LAGWLCD=$LAB_TOP/userspace/lagwlcd
-CTL=$LAB_TOP/userspace/lagwlcctl
+LAGWLCD=$LAB_TOP/userspace/lagwlcd/lagwlcd
+CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
 W=/tmp/lagwlcd-t
 CONF=$W/lagwlcd.conf CNF=$W/client.cnf LOG=$W/lagwlcd.log
 P=/sys/module/ip_vs_lagwlc/parameters

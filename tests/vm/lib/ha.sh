@@ -22,8 +22,8 @@
 
 HA_W=/tmp/ha
 HA_EX=$LAB_TOP/examples/keepalived
-HA_CTL=$LAB_TOP/userspace/lagwlcctl
-HA_LAGWLCD=$LAB_TOP/userspace/lagwlcd
+HA_CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
+HA_LAGWLCD=$LAB_TOP/userspace/lagwlcd/lagwlcd
 HA_SRCS=()	# the client's extra source addresses
 HA_REPLICAS=("r1 198.18.0.11 11" "r2 198.18.0.12 12" "r3 198.18.0.13 13")
 
