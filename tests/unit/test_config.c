@@ -305,6 +305,22 @@ static void test_option_files(void)
 	tap_ok(r == 0, "option_file = none: nothing to check");
 	config_free(&cfg);
 
+	/* what the option file says is checked too: lagwlcd -t reports its line */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd >= 0) {
+		(void)!write(fd, "[client]\nuser=lagwlcd\nplugin_dir=/home/eve\n", 42);
+		close(fd);
+	}
+	snprintf(conf, sizeof(conf), "[lagwlcd]\noption_file = %s\n", path);
+	r = config_parse("t.conf", conf, strlen(conf), &cfg, err, sizeof(err));
+	r = r ? r : config_check_files(&cfg, err, sizeof(err));
+	snprintf(want, sizeof(want),
+		 "%s:3: plugin-dir: refused: it makes lagwlcd load shared objects from another directory",
+		 path);
+	if (!tap_ok(r < 0 && !strcmp(err, want), "plugin_dir in the option file: its FILE:LINE"))
+		printf("# got %s\n", err);
+	config_free(&cfg);
+
 	unlink(path);
 	rmdir(dir);
 }
@@ -338,7 +354,7 @@ int main(int argc, char **argv)
 	}
 	free(dir);
 	n = bad_files(&files);
-	tap_plan((int)n + 11 + 12 + 6);
+	tap_plan((int)n + 11 + 12 + 7);
 	test_corpus(files, n);
 	for (i = 0; i < n; i++)
 		free(files[i]);

@@ -215,9 +215,17 @@ rc2=$?
 chmod 600 "$CNF"
 optline=$(grep -n '^option_file' "$CONF" | cut -d: -f1)
 diag "option file mode 0644: status $rc2: $out2"
+# a key that would load code, in the option file: refused at its own line
+cp "$CNF" "$W/client.cnf.good"
+printf 'plugin_dir = /tmp\n' >>"$CNF"
+out3=$("$LAGWLCD" -t -c "$CONF" 2>&1)
+rc3=$?
+cp "$W/client.cnf.good" "$CNF"
+diag "option file with plugin_dir: status $rc3: $out3"
 [ $rc -eq 0 ] && [[ $out == "$CONF: configuration OK"* ]] && [ $rc2 -eq 1 ] &&
-	[[ $out2 == "$CONF:$optline: option_file $CNF: readable by everyone (mode 0644)"* ]]
-ktap_result $? "lagwlcd -t: the configuration is good; with a 0644 option file refused as $CONF:$optline"
+	[[ $out2 == "$CONF:$optline: option_file $CNF: readable by everyone (mode 0644)"* ]] &&
+	[ $rc3 -eq 1 ] && [[ $out3 == "$CNF:4: plugin-dir: refused"* ]]
+ktap_result $? "lagwlcd -t: the configuration is good; a 0644 option file refused as $CONF:$optline, plugin_dir in it as $CNF:4"
 
 # ---- 2. start ---------------------------------------------------------------------------
 conds=()

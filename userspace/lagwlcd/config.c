@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 
 #include "config.h"
+#include "optfile.h"
 
 #ifndef IPPROTO_SCTP
 #define IPPROTO_SCTP 132
@@ -744,42 +745,30 @@ fail:
 static int check_file(const struct config *cfg, const struct settings *s, char *err,
 		      size_t errlen)
 {
-	char where[2 * CONFIG_PATH_MAX + 64];
-	struct stat st;
-	int fd;
+	char where[2 * CONFIG_PATH_MAX + 64], e[CONFIG_ERR_MAX];
+	size_t plen = strlen(s->option_file), len;
+	char *text;
 
 	if (!s->option_file[0])
 		return 0;
+	if (optfile_read(s->option_file, s->option_group, &text, &len, e, sizeof(e)) == 0) {
+		free(text);
+		return 0;
+	}
+	if (strncmp(e, s->option_file, plen) || strncmp(e + plen, ": ", 2)) {
+		/* the file's content: "FILE:LINE: PROBLEM" as it is */
+		snprintf(err, errlen, "%s", e);
+		return -1;
+	}
+	/* the file itself: where the configuration names it */
 	if (s->option_file_line)
 		snprintf(where, sizeof(where), "%s:%u: option_file %s", cfg->file,
 			 s->option_file_line, s->option_file);
 	else
 		snprintf(where, sizeof(where), "%s: option_file %s (the default)", cfg->file,
 			 s->option_file);
-	fd = open(s->option_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", where, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", where, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", where);
-		return -1;
-	}
-	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen,
-			 "%s: %s by %s (mode %04o) but it holds credentials: chmod 600 %s",
-			 where, st.st_mode & (S_IRGRP | S_IROTH) ? "readable" : "writable",
-			 st.st_mode & (S_IROTH | S_IWOTH) ? "everyone" : "its group",
-			 (unsigned int)(st.st_mode & 07777), s->option_file);
-		return -1;
-	}
-	return 0;
+	snprintf(err, errlen, "%s: %s", where, e + plen + 2);
+	return -1;
 }
 
 int config_check_files(const struct config *cfg, char *err, size_t errlen)

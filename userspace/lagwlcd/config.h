@@ -91,8 +91,10 @@ int config_load(const char *file, struct config *cfg, char *err, size_t errlen);
 
 /*
  * Check the MySQL option files the configuration names: each must exist,
- * be a regular file and be readable by nobody but its owner (it holds a
- * password). 0, or -1 with "FILE:LINE: PROBLEM" in err.
+ * be a regular file owned by root or lagwlcd's user, be readable and
+ * writable by nobody else (it holds a password), and set none of the keys
+ * optfile.h refuses. 0, or -1 with "FILE:LINE: PROBLEM" in err (the line
+ * of lagwlcd.conf for the file itself, of the option file for its content).
  */
 int config_check_files(const struct config *cfg, char *err, size_t errlen);
 
