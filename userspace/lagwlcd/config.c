@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "optfile.h"
+#include "values.h"
 
 #ifndef IPPROTO_SCTP
 #define IPPROTO_SCTP 132
@@ -172,41 +173,6 @@ const char *adopt_format(const struct adopt_conf *a, char *buf, size_t len)
 	return buf;
 }
 
-int parse_duration_ms(const char *s, uint32_t *ms)
-{
-	unsigned long long whole = 0, frac = 0, scale = 1;
-	const char *p = s;
-	int fdigits = 0;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		whole = whole * 10 + (unsigned long long)(*p - '0');
-		if (whole > UINT32_MAX)
-			return -1;
-	}
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			if (++fdigits > 3)
-				return -1;	/* finer than a millisecond */
-			frac = frac * 10 + (unsigned long long)(*p - '0');
-		}
-		if (!fdigits || strcmp(p, "s"))
-			return -1;	/* "1.5s" only */
-		while (fdigits++ < 3)
-			frac *= 10;
-	}
-	if (!strcmp(p, "s"))
-		scale = 1000;
-	else if (strcmp(p, "ms"))
-		return -1;	/* a unit is required: is "1" a second or a millisecond? */
-	whole = whole * scale + frac;
-	if (whole > UINT32_MAX)
-		return -1;
-	*ms = (uint32_t)whole;
-	return 0;
-}
-
 static int parse_bool(const char *v, bool *b)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
@@ -260,11 +226,11 @@ static bool ident_ok(const char *s, size_t n)
 static int duration(struct parser *p, const char *key, const char *v, uint32_t lo,
 		    uint32_t hi, uint32_t *out)
 {
+	char why[96];
 	uint32_t ms;
 
-	if (parse_duration_ms(v, &ms) < 0)
-		return fail(p, "%s \"%s\": expected a duration such as 250ms, 1s or 1.5s",
-			    key, Q(v));
+	if (duration_parse_ms(v, &ms, why, sizeof(why)) < 0)
+		return fail(p, "%s \"%s\": %s", key, Q(v), why);
 	if (ms < lo || ms > hi)
 		return fail(p, "%s %s: out of range %ums..%us", key, v, lo, hi / 1000);
 	*out = ms;

@@ -112,10 +112,5 @@ enum lag_source lag_source_effective(const struct settings *s);
 /* "TCP 10.0.0.10:3306", "FWM 42" into buf (EP_STRLEN + 16). */
 const char *adopt_format(const struct adopt_conf *a, char *buf, size_t len);
 
-/*
- * A duration: a whole number with unit ms or s, or a decimal number of
- * seconds ("250ms", "1s", "1.5s"). 0, or -1 when s is not one.
- */
-int parse_duration_ms(const char *s, uint32_t *ms);
 
 #endif
