@@ -104,7 +104,7 @@ dblab_up() {
 	printf '[lagwlcd]\npoll_interval = %sms\ntimeout = 1s\noption_file = %s\n' \
 		"$hb" "$DBLAB_W/hb.cnf" >"$DBLAB_W/hb.conf"
 	ip netns exec primary "$DBLAB_LAGWLCD" --heartbeat-writer "$DB_PRIMARY_ADDR:3306" \
-		-f -c "$DBLAB_W/hb.conf" </dev/null >"$DBLAB_W/hbwriter.log" 2>&1 &
+		-D -c "$DBLAB_W/hb.conf" </dev/null >"$DBLAB_W/hbwriter.log" 2>&1 &
 	LAB_PIDS+=($!)
 	db_writer_start primary "$writer" || return 1
 	for entry in "${DBLAB_REPLICAS[@]}"; do
@@ -158,7 +158,7 @@ dblab_sched() {
 # dblab_lagwlcd_start [POLL]: lagwlcd on the director (again)
 dblab_lagwlcd_start() {
 	[ -n "${1:-}" ] && DBLAB_POLL=$1 && _dblab_conf "$1"
-	ip netns exec director "$DBLAB_LAGWLCD" -f -c "$DBLAB_CONF" </dev/null >>"$DBLAB_LOG" 2>&1 &
+	ip netns exec director "$DBLAB_LAGWLCD" -D -c "$DBLAB_CONF" </dev/null >>"$DBLAB_LOG" 2>&1 &
 	DBLAB_PID=$!
 	LAB_PIDS+=("$DBLAB_PID")
 }
