@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer harness for lagwlcd's configuration parser
- * (userspace/config.c): any bytes must either parse or be refused with one
+ * (userspace/lagwlcd/config.c): any bytes must either parse or be refused with one
  * printable line "fuzz.conf:LINE: PROBLEM" (or "fuzz.conf: PROBLEM"), never
  * crash, leak or read out of bounds (ASan). A parsed configuration must be
  * consistent: durations within their ranges, replicas with ports.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for lagwlcctl's pure code: userspace/addr.c (ADDR:PORT and
- * [ADDR]:PORT), userspace/values.c (lag durations, names) and
- * userspace/json.c (the JSON writer). Exact outputs, and bad input refused.
+ * Unit tests for lagwlcctl's pure code: userspace/lib/addr.c (ADDR:PORT and
+ * [ADDR]:PORT), userspace/lib/values.c (lag durations, names) and
+ * userspace/lib/json.c (the JSON writer). Exact outputs, and bad input refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
@@ -175,8 +175,17 @@ static void test_values(void)
 	lag_bad("+1");
 	lag_bad(" 1");
 	lag_bad("1 ");
-	lag_bad("1.5s");
-	lag_bad("5m");
+	/* the one grammar lagwlcd.conf shares (values.h): fractions, m, h */
+	lag_ok("1.5s", 1500);
+	lag_ok("0.05s", 50);
+	lag_ok("5m", 300000);
+	lag_ok("0.25h", 900000);
+	lag_bad("2.5ms");
+	lag_bad("1.5");
+	lag_bad("1.");
+	lag_bad(".5s");
+	lag_bad("1.0000000001s");
+	lag_bad("1e3");
 	lag_bad("5S");
 	lag_bad("5mss");
 	lag_bad("5sms");
@@ -184,9 +193,12 @@ static void test_values(void)
 	lag_bad("4294967296");
 	lag_bad("4294968s");
 	lag_bad("99999999999999999999999");
-	lag_parse_ms("1h", &ms, err, sizeof(err));
-	tap_ok(!strcmp(err, "lag \"1h\": expected a whole number of milliseconds, e.g. 250, 250ms or 30s"),
+	lag_parse_ms("1d", &ms, err, sizeof(err));
+	tap_ok(!strcmp(err, "lag \"1d\": expected a duration: 250 (milliseconds), 250ms, 1.5s, 2m or 1h"),
 	       "lag error message for a bad unit");
+	lag_parse_ms("1.5ms", &ms, err, sizeof(err));
+	tap_ok(!strcmp(err, "lag \"1.5ms\": finer than a millisecond"),
+	       "lag error message for a fraction of a millisecond");
 	lag_parse_ms("4294968s", &ms, err, sizeof(err));
 	tap_ok(!strcmp(err, "lag \"4294968s\": too large (at most 4294967295 ms)"),
 	       "lag error message for an overflow");
@@ -269,7 +281,7 @@ static void test_json(void)
 
 int main(void)
 {
-	tap_plan(81);
+	tap_plan(90);
 	test_addr();
 	test_values();
 	test_json();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests for the choice of replicas lagwlcd probes
- * (userspace/discover.c): [replica] sections first, then every real server
+ * (userspace/lagwlcd/discover.c): [replica] sections first, then every real server
  * of every lagwlc service of an IPVS table, each key once, sorted; real
  * servers of other schedulers left alone.
  */

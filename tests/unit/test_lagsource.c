@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests for lagwlcd's reading of replica status and heartbeat answers
- * (userspace/lagsource.c), on the result shapes each server version gives:
+ * (userspace/lagwlcd/lagsource.c), on the result shapes each server version gives:
  *
  *   MySQL 5.6, 5.7, 8.0 (< 8.0.22)  SHOW SLAVE STATUS    Slave_*_Running, Seconds_Behind_Master
  *   MySQL 8.0.22+, 8.4              SHOW REPLICA STATUS  Replica_*_Running, Seconds_Behind_Source
@@ -472,11 +472,24 @@ static void test_heartbeat(void)
 	      "a replica already down stays down, its reason kept");
 }
 
+/* @@global.read_only as answered: ON/OFF/1/0, anything else not understood */
+static void test_read_only(void)
+{
+	tap_ok(read_only_parse("ON") == 1 && read_only_parse("on") == 1 &&
+	       read_only_parse("1") == 1, "read_only ON, on, 1: 1");
+	tap_ok(read_only_parse("OFF") == 0 && read_only_parse("Off") == 0 &&
+	       read_only_parse("0") == 0, "read_only OFF, Off, 0: 0");
+	tap_ok(read_only_parse("abc") == -1 && read_only_parse("") == -1 &&
+	       read_only_parse(NULL) == -1 && read_only_parse("2") == -1 &&
+	       read_only_parse("01") == -1 && read_only_parse("ON ") == -1,
+	       "read_only abc, '', NULL, 2, 01, 'ON ': not understood (-1), not OFF");
+}
+
 int main(void)
 {
 	size_t i;
 
-	tap_plan((int)N(shapes) * 13 + 6 + 9 + 10);
+	tap_plan((int)N(shapes) * 13 + 6 + 9 + 10 + 3);
 	for (i = 0; i < N(shapes); i++) {
 		if (!has(&shapes[i], shapes[i].sbm))
 			return 1;
@@ -485,5 +498,6 @@ int main(void)
 	test_multi_channel();
 	test_odd();
 	test_heartbeat();
+	test_read_only();
 	return tap_done();
 }

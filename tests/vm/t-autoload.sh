@@ -73,7 +73,7 @@ ipvsadm -C
 rmmod ip_vs_lagwlc
 # a generic netlink lookup of family "lagwlc" makes the kernel ask for
 # net-pf-16-proto-16-family-lagwlc: MODULE_ALIAS_GENL_FAMILY answers it
-out=$("$LAB_TOP/userspace/lagwlcctl" show 2>&1)
+out=$("$LAB_TOP/userspace/lagwlcctl/lagwlcctl" show 2>&1)
 rc=$?
 diag "lagwlcctl show with the module unloaded: rc $rc"
 [ $rc -eq 0 ] && lsmod | grep -qw ip_vs_lagwlc

@@ -176,7 +176,7 @@ phase() {
 inst=$(mktemp -d)
 before=$(lsmod | grep -c '^ip_vs ')
 # -o: install what the host built, never rebuild on the read-only root
-make -s -C "$LAB_TOP/userspace" -o lagwlcctl -o lagwlcd install DESTDIR="$inst" PREFIX=/usr \
+make -s -C "$LAB_TOP/userspace" -o all install DESTDIR="$inst" PREFIX=/usr \
 	>"$inst.log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || sed 's/^/#   make: /' "$inst.log"

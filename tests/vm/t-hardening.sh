@@ -24,8 +24,8 @@ LAB_VM_ARGS=(--timeout 900)
 lab_boot_self "$@"
 
 P=/sys/module/ip_vs_lagwlc/parameters
-CTL=$LAB_TOP/userspace/lagwlcctl
-LAGWLCD=$LAB_TOP/userspace/lagwlcd
+CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
+LAGWLCD=$LAB_TOP/userspace/lagwlcd/lagwlcd
 GENL=$LAB_TOP/tests/vm/lib/genl.py
 W=$(mktemp -d /tmp/hardening.XXXXXX)
 ktap_plan 17
@@ -83,8 +83,8 @@ option_file = none
 [replica 198.18.50.4:3306]
 EOF
 echo 2 >$P/max_entries
-echo "# lagwlcd -f -c lagwlcd.conf (4 replicas, nothing listens: all down), max_entries 2"
-"$LAGWLCD" -f -c "$W/lagwlcd.conf" </dev/null >"$W/lagwlcd.log" 2>&1 &
+echo "# lagwlcd -D -c lagwlcd.conf (4 replicas, nothing listens: all down), max_entries 2"
+"$LAGWLCD" -D -c "$W/lagwlcd.conf" </dev/null >"$W/lagwlcd.log" 2>&1 &
 LPID=$!
 LAB_PIDS+=("$LPID")
 # first its refusals (a loaded host may take seconds to start it), then 30 polls more

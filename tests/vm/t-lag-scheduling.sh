@@ -18,7 +18,7 @@ LAB_VM_ARGS=(--timeout 900)
 lab_boot_self "$@"
 
 P=/sys/module/ip_vs_lagwlc/parameters
-CTL=$LAB_TOP/userspace/lagwlcctl
+CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
 ktap_plan 20
 
 lab_load_module || { echo "Bail out! cannot load the module"; exit 1; }

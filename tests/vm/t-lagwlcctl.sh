@@ -15,7 +15,7 @@ LAB_VM_ARGS=(--timeout 600)
 . "$(dirname "$0")/lib/lab.sh"
 lab_boot_self "$@"
 
-CTL=$LAB_TOP/userspace/lagwlcctl
+CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
 VG=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
 ktap_plan 17
 

@@ -10,9 +10,9 @@
 #   client 198.18.0.1 ---+
 #   director 198.18.0.2  |   VIP 198.18.0.100:3306 lagwlc, -g, weight 1: r1..r3
 #     VIP 198.18.0.100   |     (+ the primary from point 9 on)
-#     lagwlcd -f         |   poll 250 ms, timeout 1 s, discover = yes,
+#     lagwlcd -D         |   poll 250 ms, timeout 1 s, discover = yes,
 #                        +-- br0  option file (mode 0600) with the lab account
-#     lagwlcd -f -n      |   points 3-4: r3 by both lag sources, pushes nothing
+#     lagwlcd -D -n      |   points 3-4: r3 by both lag sources, pushes nothing
 #   primary 198.18.0.10 -+   server_id 1, heartbeat row every 250 ms
 #   r1 198.18.0.11 ------+   replica_status (discovered); killed, restarted (7)
 #   r2 198.18.0.12 ------+   replica_status (discovered); SQL thread stopped (6),
@@ -26,7 +26,8 @@
 # that shows it. Ages and lags come from dumps (`lagwlcctl -j show`, back to
 # back; "res" is how long one takes). Point 13 runs a second lagwlcd under
 # valgrind (poll 1 s, timeout 3 s: valgrind under TCG is slow) through a
-# reload, a refused reload and SIGTERM.
+# reload, a refused reload and SIGTERM. Point 14 runs the heartbeat writer
+# against the primary (-n) and a read_only r1.
 set -u
 LAB_VM_ARGS=(--timeout 900 --mem 1536)
 . "$(dirname "$0")/lib/lab.sh"
@@ -38,12 +39,12 @@ PRIMARY_ID=1
 POLL_MS=250 TIMEOUT_MS=1000
 AGE_MAX=500		# healthy replicas' report age bound: a poll + 250 ms for TCG
 REPLICAS=("r1 198.18.0.11 11" "r2 198.18.0.12 12" "r3 198.18.0.13 13")
-LAGWLCD=$LAB_TOP/userspace/lagwlcd
-CTL=$LAB_TOP/userspace/lagwlcctl
+LAGWLCD=$LAB_TOP/userspace/lagwlcd/lagwlcd
+CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
 W=/tmp/lagwlcd-t
 CONF=$W/lagwlcd.conf CNF=$W/client.cnf LOG=$W/lagwlcd.log
 P=/sys/module/ip_vs_lagwlc/parameters
-ktap_plan 13
+ktap_plan 14
 
 # ---- helpers ------------------------------------------------------------------
 
@@ -215,9 +216,17 @@ rc2=$?
 chmod 600 "$CNF"
 optline=$(grep -n '^option_file' "$CONF" | cut -d: -f1)
 diag "option file mode 0644: status $rc2: $out2"
+# a key that would load code, in the option file: refused at its own line
+cp "$CNF" "$W/client.cnf.good"
+printf 'plugin_dir = /tmp\n' >>"$CNF"
+out3=$("$LAGWLCD" -t -c "$CONF" 2>&1)
+rc3=$?
+cp "$W/client.cnf.good" "$CNF"
+diag "option file with plugin_dir: status $rc3: $out3"
 [ $rc -eq 0 ] && [[ $out == "$CONF: configuration OK"* ]] && [ $rc2 -eq 1 ] &&
-	[[ $out2 == "$CONF:$optline: option_file $CNF: readable by everyone (mode 0644)"* ]]
-ktap_result $? "lagwlcd -t: the configuration is good; with a 0644 option file refused as $CONF:$optline"
+	[[ $out2 == "$CONF:$optline: option_file $CNF: readable by everyone (mode 0644)"* ]] &&
+	[ $rc3 -eq 1 ] && [[ $out3 == "$CNF:4: plugin-dir: refused"* ]]
+ktap_result $? "lagwlcd -t: the configuration is good; a 0644 option file refused as $CONF:$optline, plugin_dir in it as $CNF:4"
 
 # ---- 2. start ---------------------------------------------------------------------------
 conds=()
@@ -226,7 +235,7 @@ for name in r1 r2 r3; do
 done
 lw_start 15 "${conds[@]}"
 lw_go
-lagwlcd_start "$LOG" "$LAGWLCD" -f -c "$CONF"
+lagwlcd_start "$LOG" "$LAGWLCD" -D -c "$CONF"
 MAIN=$LPID
 lw_wait
 ok=$?
@@ -270,7 +279,7 @@ lw_start 25 --hold 4 'r3.lag>=6500' r3.state=lagging
 lw_go
 db_delay r3 $DELAY
 diag "r3: MASTER_DELAY=$DELAY set; a dry-run lagwlcd (-n) probes r3 by both lag sources"
-lagwlcd_start "$DRYLOG" "$LAGWLCD" -f -n -c "$DRYCONF"
+lagwlcd_start "$DRYLOG" "$LAGWLCD" -D -n -c "$DRYCONF"
 DRY=$LPID
 lw_wait
 ok=$?
@@ -480,7 +489,7 @@ ok=0
 lw_start 180 r1.state=ok r2.state=ok r3.state=ok primary.state=down
 lw_go
 lagwlcd_start "$VGLOG" valgrind -q --error-exitcode=99 --leak-check=full \
-	--errors-for-leak-kinds=definite "$LAGWLCD" -f -c "$VGCONF"
+	--errors-for-leak-kinds=definite "$LAGWLCD" -D -c "$VGCONF"
 VG=$LPID
 lw_wait || { lw_dump; ok=1; }
 diag "under valgrind (poll 1 s, timeout 3 s): r1..r3 ok, the primary down, $(lw_ms) ms after exec"
@@ -504,6 +513,55 @@ diag "valgrind: lagwlcd exited with status $rc ($((SECONDS - t1)) s after SIGTER
 grep -E '==[0-9]+==|error:' "$VGLOG" | head -n 40 | sed 's/^/#   | /'
 [ $rc -eq 0 ] || ok=1
 ktap_result $ok "valgrind (definite leaks, errors): start, a reload, a refused reload, SIGTERM: exit 0, not 99"
+
+# ---- 14. --heartbeat-writer: -n writes nothing; a read_only server is not written to ------------
+# An account with every privilege (SUPER, READ ONLY ADMIN: it can write where
+# read_only is ON), created on the primary, replicated; r1 made read_only.
+# A: -n --create-table on the primary: nothing created. B: r1, read_only:
+# nothing created or written, and an error says why. C: the same with
+# --ignore-read-only does write: the account could, the guard is what held.
+# C leaves a transaction of r1's own (hbguard): this is the last point.
+ok=0
+HBW=$W/hbw.conf HBCNF=$W/hbsuper.cnf
+db_sql primary "CREATE USER 'hbsuper'@'%' IDENTIFIED BY 'hbsuper-pw'; GRANT ALL PRIVILEGES ON *.* TO 'hbsuper'@'%'" ||
+	{ diag "CREATE USER hbsuper failed"; ok=1; }
+for ((i = 0; i < 100; i++)); do
+	[ "$(db_sql r1 "SELECT COUNT(*) FROM mysql.user WHERE user = 'hbsuper'")" = 1 ] && break
+	sleep 0.1
+done
+db_sql r1 "SET GLOBAL read_only = 1" || { diag "SET GLOBAL read_only on r1 failed"; ok=1; }
+printf '[client]\nuser = hbsuper\npassword = hbsuper-pw\n' >"$HBCNF"
+chmod 600 "$HBCNF"
+printf '[lagwlcd]\npoll_interval = 200ms\ntimeout = 1s\noption_file = %s\nheartbeat_table = hbguard.hb\n' \
+	"$HBCNF" >"$HBW"
+# hbw LOG TARGET ARGS...: the writer for 3 s, then SIGTERM; its status
+hbw() {
+	local log=$1 target=$2
+	shift 2
+	echo "# [director] $LAGWLCD --heartbeat-writer $target $* -D -c $HBW (3 s)"
+	ip netns exec director timeout -s TERM 3 "$LAGWLCD" --heartbeat-writer "$target" "$@" \
+		-D -c "$HBW" </dev/null >"$log" 2>&1
+	local st=$?
+	sed 's/^/#   | /' "$log"
+	return $st
+}
+schemas() { db_sql "$1" "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'hbguard'"; }
+hbw "$W/hbw-a.log" "$PRIM" --create-table -n
+st=$?
+a=$(schemas primary)
+diag "A: -n on the primary: status $st, hbguard on the primary: $a"
+# timeout's SIGTERM: lagwlcd exits 0; timeout then says 124
+[ $st -eq 124 ] && [ "$a" = 0 ] && grep -q 'dry run: would write to' "$W/hbw-a.log" || ok=1
+hbw "$W/hbw-b.log" 198.18.0.11:3306 --create-table
+b=$(schemas r1)
+diag "B: r1 read_only: hbguard on r1: $b"
+[ "$b" = 0 ] && grep -q 'error: heartbeat writer: 198.18.0.11:3306 is read_only: not writing' "$W/hbw-b.log" || ok=1
+hbw "$W/hbw-c.log" 198.18.0.11:3306 --create-table --ignore-read-only
+c=$(db_sql r1 "SELECT COUNT(*) FROM hbguard.hb" 2>&1)
+diag "C: r1 read_only, --ignore-read-only: rows in hbguard.hb on r1: $c"
+[ "$c" = 1 ] || ok=1
+db_sql r1 "SET GLOBAL read_only = 0"
+ktap_result $ok "heartbeat writer: -n creates and writes nothing; a read_only replica is not written to (an account that can write there: only --ignore-read-only does)"
 
 diag "lagwlcd's warnings: $(grep 'warning:' "$LOG" | sed 's/^[0-9:.]* lagwlcd: warning: //' | sort | uniq -c | sort -rn | tr -s ' ' | tr '\n' ';')"
 diag "this test ran $SECONDS s in the guest"

@@ -72,7 +72,7 @@ else
 	ktap_result $? "with $installed installed, ipvsadm -s lagwlc autoloads it"
 fi
 
-CTL=$LAB_TOP/userspace/lagwlcctl
+CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
 CYCLES=${1:-100} CONNS=6	# t-module-lifecycle.sh [CYCLES]: fewer, for a quick look
 ip link add lagwd0 type dummy && ip addr add 198.18.0.1/24 dev lagwd0 &&
 	ip link set lagwd0 up && ip addr add "$LAB_VIP/32" dev lo ||

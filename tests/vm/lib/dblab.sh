@@ -33,8 +33,8 @@ DBLAB_W=${DBLAB_W:-/tmp/dblab}
 DBLAB_VS=$LAB_VIP:3306
 DBLAB_REPLICAS=("r1 198.18.0.11 11" "r2 198.18.0.12 12" "r3 198.18.0.13 13")
 DBLAB_PRIMARY_ID=1
-DBLAB_CTL=$LAB_TOP/userspace/lagwlcctl
-DBLAB_LAGWLCD=$LAB_TOP/userspace/lagwlcd
+DBLAB_CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
+DBLAB_LAGWLCD=$LAB_TOP/userspace/lagwlcd/lagwlcd
 DBLAB_EVENTS=$DBLAB_W/events	# "EPOCH JSON" a line, from lagwlcctl -j monitor
 DBLAB_LOG=$DBLAB_W/lagwlcd.log
 DBLAB_CONF=$DBLAB_W/lagwlcd.conf
@@ -104,7 +104,7 @@ dblab_up() {
 	printf '[lagwlcd]\npoll_interval = %sms\ntimeout = 1s\noption_file = %s\n' \
 		"$hb" "$DBLAB_W/hb.cnf" >"$DBLAB_W/hb.conf"
 	ip netns exec primary "$DBLAB_LAGWLCD" --heartbeat-writer "$DB_PRIMARY_ADDR:3306" \
-		-f -c "$DBLAB_W/hb.conf" </dev/null >"$DBLAB_W/hbwriter.log" 2>&1 &
+		-D -c "$DBLAB_W/hb.conf" </dev/null >"$DBLAB_W/hbwriter.log" 2>&1 &
 	LAB_PIDS+=($!)
 	db_writer_start primary "$writer" || return 1
 	for entry in "${DBLAB_REPLICAS[@]}"; do
@@ -158,7 +158,7 @@ dblab_sched() {
 # dblab_lagwlcd_start [POLL]: lagwlcd on the director (again)
 dblab_lagwlcd_start() {
 	[ -n "${1:-}" ] && DBLAB_POLL=$1 && _dblab_conf "$1"
-	ip netns exec director "$DBLAB_LAGWLCD" -f -c "$DBLAB_CONF" </dev/null >>"$DBLAB_LOG" 2>&1 &
+	ip netns exec director "$DBLAB_LAGWLCD" -D -c "$DBLAB_CONF" </dev/null >>"$DBLAB_LOG" 2>&1 &
 	DBLAB_PID=$!
 	LAB_PIDS+=("$DBLAB_PID")
 }

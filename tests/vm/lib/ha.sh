@@ -22,8 +22,8 @@
 
 HA_W=/tmp/ha
 HA_EX=$LAB_TOP/examples/keepalived
-HA_CTL=$LAB_TOP/userspace/lagwlcctl
-HA_LAGWLCD=$LAB_TOP/userspace/lagwlcd
+HA_CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
+HA_LAGWLCD=$LAB_TOP/userspace/lagwlcd/lagwlcd
 HA_SRCS=()	# the client's extra source addresses
 HA_REPLICAS=("r1 198.18.0.11 11" "r2 198.18.0.12 12" "r3 198.18.0.13 13")
 
@@ -121,10 +121,10 @@ ha_keepalived_reload() {
 	kill -HUP "$(cat "$HA_W/$1-keepalived.main")"
 }
 
-# ha_lagwlcd_start NS CONF: lagwlcd -f in NS, log in $HA_W/lagwlcd-NS.log
+# ha_lagwlcd_start NS CONF: lagwlcd -D in NS, log in $HA_W/lagwlcd-NS.log
 ha_lagwlcd_start() {
-	echo "# [$1] lagwlcd -f -c $2"
-	ip netns exec "$1" "$HA_LAGWLCD" -f -c "$2" </dev/null >>"$HA_W/lagwlcd-$1.log" 2>&1 &
+	echo "# [$1] lagwlcd -D -c $2"
+	ip netns exec "$1" "$HA_LAGWLCD" -D -c "$2" </dev/null >>"$HA_W/lagwlcd-$1.log" 2>&1 &
 	echo $! >"$HA_W/$1-lagwlcd.pid"
 	LAB_PIDS+=($!)
 	disown $!

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* lagwlc's values in words: lag durations, health, states, reasons. */
+/* lagwlc's values in words: durations, health, states, reasons. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
@@ -10,34 +10,65 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-int lag_parse_ms(const char *s, uint32_t *ms, char *err, size_t errlen)
+int duration_parse_ms(const char *s, uint32_t *ms, char *err, size_t errlen)
 {
-	unsigned long long v = 0, mult = 1;
+	static const struct {
+		const char *unit;
+		unsigned long long ms;
+	} units[] = { { "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
+	unsigned long long whole = 0, frac = 0, div = 1, unit = 0, v;
 	const char *p = s;
+	size_t i;
 
 	if (*p < '0' || *p > '9')
 		goto bad;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (unsigned long long)(*p - '0');
-		if (v > UINT32_MAX)
+		whole = whole * 10 + (unsigned long long)(*p - '0');
+		if (whole > UINT32_MAX)
 			goto big;
 	}
-	if (!strcmp(p, "s"))
-		mult = 1000;
-	else if (*p && strcmp(p, "ms"))
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			goto bad;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (div >= 1000000000ULL)
+				goto fine;	/* more digits than any unit can use */
+			frac = frac * 10 + (unsigned long long)(*p - '0');
+			div *= 10;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(p, units[i].unit))
+			unit = units[i].ms;
+	if (!unit)
 		goto bad;
-	v *= mult;
+	if (frac * unit % div)
+		goto fine;
+	v = whole * unit + frac * unit / div;
 	if (v > UINT32_MAX)
 		goto big;
 	*ms = (uint32_t)v;
 	return 0;
 bad:
-	snprintf(err, errlen,
-		 "lag \"%s\": expected a whole number of milliseconds, e.g. 250, 250ms or 30s", s);
+	snprintf(err, errlen, "expected a duration: 250 (milliseconds), 250ms, 1.5s, 2m or 1h");
+	return -1;
+fine:
+	snprintf(err, errlen, "finer than a millisecond");
 	return -1;
 big:
-	snprintf(err, errlen, "lag \"%s\": too large (at most %u ms)", s, UINT32_MAX);
+	snprintf(err, errlen, "too large (at most %u ms)", UINT32_MAX);
 	return -1;
+}
+
+int lag_parse_ms(const char *s, uint32_t *ms, char *err, size_t errlen)
+{
+	char why[96];
+
+	if (duration_parse_ms(s, ms, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "lag \"%s\": %s", s, why);
+		return -1;
+	}
+	return 0;
 }
 
 int health_parse(const char *s)

@@ -21,6 +21,8 @@
 #include <netinet/in.h>
 
 #include "config.h"
+#include "optfile.h"
+#include "values.h"
 
 #ifndef IPPROTO_SCTP
 #define IPPROTO_SCTP 132
@@ -171,41 +173,6 @@ const char *adopt_format(const struct adopt_conf *a, char *buf, size_t len)
 	return buf;
 }
 
-int parse_duration_ms(const char *s, uint32_t *ms)
-{
-	unsigned long long whole = 0, frac = 0, scale = 1;
-	const char *p = s;
-	int fdigits = 0;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		whole = whole * 10 + (unsigned long long)(*p - '0');
-		if (whole > UINT32_MAX)
-			return -1;
-	}
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			if (++fdigits > 3)
-				return -1;	/* finer than a millisecond */
-			frac = frac * 10 + (unsigned long long)(*p - '0');
-		}
-		if (!fdigits || strcmp(p, "s"))
-			return -1;	/* "1.5s" only */
-		while (fdigits++ < 3)
-			frac *= 10;
-	}
-	if (!strcmp(p, "s"))
-		scale = 1000;
-	else if (strcmp(p, "ms"))
-		return -1;	/* a unit is required: is "1" a second or a millisecond? */
-	whole = whole * scale + frac;
-	if (whole > UINT32_MAX)
-		return -1;
-	*ms = (uint32_t)whole;
-	return 0;
-}
-
 static int parse_bool(const char *v, bool *b)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
@@ -259,11 +226,11 @@ static bool ident_ok(const char *s, size_t n)
 static int duration(struct parser *p, const char *key, const char *v, uint32_t lo,
 		    uint32_t hi, uint32_t *out)
 {
+	char why[96];
 	uint32_t ms;
 
-	if (parse_duration_ms(v, &ms) < 0)
-		return fail(p, "%s \"%s\": expected a duration such as 250ms, 1s or 1.5s",
-			    key, Q(v));
+	if (duration_parse_ms(v, &ms, why, sizeof(why)) < 0)
+		return fail(p, "%s \"%s\": %s", key, Q(v), why);
 	if (ms < lo || ms > hi)
 		return fail(p, "%s %s: out of range %ums..%us", key, v, lo, hi / 1000);
 	*out = ms;
@@ -744,42 +711,30 @@ fail:
 static int check_file(const struct config *cfg, const struct settings *s, char *err,
 		      size_t errlen)
 {
-	char where[2 * CONFIG_PATH_MAX + 64];
-	struct stat st;
-	int fd;
+	char where[2 * CONFIG_PATH_MAX + 64], e[CONFIG_ERR_MAX];
+	size_t plen = strlen(s->option_file), len;
+	char *text;
 
 	if (!s->option_file[0])
 		return 0;
+	if (optfile_read(s->option_file, s->option_group, &text, &len, e, sizeof(e)) == 0) {
+		free(text);
+		return 0;
+	}
+	if (strncmp(e, s->option_file, plen) || strncmp(e + plen, ": ", 2)) {
+		/* the file's content: "FILE:LINE: PROBLEM" as it is */
+		snprintf(err, errlen, "%s", e);
+		return -1;
+	}
+	/* the file itself: where the configuration names it */
 	if (s->option_file_line)
 		snprintf(where, sizeof(where), "%s:%u: option_file %s", cfg->file,
 			 s->option_file_line, s->option_file);
 	else
 		snprintf(where, sizeof(where), "%s: option_file %s (the default)", cfg->file,
 			 s->option_file);
-	fd = open(s->option_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", where, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", where, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", where);
-		return -1;
-	}
-	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen,
-			 "%s: %s by %s (mode %04o) but it holds credentials: chmod 600 %s",
-			 where, st.st_mode & (S_IRGRP | S_IROTH) ? "readable" : "writable",
-			 st.st_mode & (S_IROTH | S_IWOTH) ? "everyone" : "its group",
-			 (unsigned int)(st.st_mode & 07777), s->option_file);
-		return -1;
-	}
-	return 0;
+	snprintf(err, errlen, "%s: %s", where, e + plen + 2);
+	return -1;
 }
 
 int config_check_files(const struct config *cfg, char *err, size_t errlen)

@@ -189,3 +189,14 @@ bad:
 	snprintf(v->reason, sizeof(v->reason),
 		 "heartbeat ts \"%.40s\" is not a timestamp 'YYYY-MM-DDTHH:MM:SS.ffffff'", ts);
 }
+
+int read_only_parse(const char *v)
+{
+	if (!v)
+		return -1;
+	if (!strcmp(v, "1") || !strcasecmp(v, "ON"))
+		return 1;
+	if (!strcmp(v, "0") || !strcasecmp(v, "OFF"))
+		return 0;
+	return -1;
+}

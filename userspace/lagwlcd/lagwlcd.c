@@ -48,7 +48,12 @@
  * Such early reports are at least poll/NEWS_DIV apart (and 5 ms), so that
  * many replicas cost a few messages per poll, not one each.
  */
-#define SIG_NEWS SIGUSR1
+/*
+ * A realtime signal, not SIGUSR1: operators send SIGUSR1 to daemons of this
+ * kind expecting a state dump (keepalived), and must not wake or confuse
+ * the prober's machinery. Coalesced by the news flag: at most one pending.
+ */
+#define SIG_NEWS (SIGRTMIN + 1)
 #define NEWS_DIV 4
 #define NEWS_GAP_MIN_MS 5
 
@@ -438,6 +443,11 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 			sig = signal_wait_until(sigs, until);
 			if (sig == SIG_NEWS || !sig)
 				continue;
+			if (sig == SIGUSR1 || sig == SIGUSR2) {
+				log_notice("%s: lagwlcd dumps no state; lagwlcctl show has each replica's",
+					   strsignal(sig));
+				continue;
+			}
 			if (sig == SIGHUP) {
 				reload(d, file);
 				next = mono_ms();
@@ -506,55 +516,99 @@ static int daemonize(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: lagwlcd [-f] [-n] [-s] [-v] [-c FILE]\n"
+		"Usage: lagwlcd [-D] [-n] [-s] [-v] [-c FILE]\n"
 		"       lagwlcd -t [-c FILE]\n"
-		"       lagwlcd --heartbeat-writer ADDR:PORT [--create-table] [-f] [-c FILE]\n"
+		"       lagwlcd --heartbeat-writer ADDR:PORT [--create-table] [--ignore-read-only] [-n] [-D] [-c FILE]\n"
 		"\n"
 		"Measure each database replica's replication lag and health and report them\n"
 		"to the lagwlc IPVS scheduler every poll interval.\n"
 		"\n"
-		"  -c, --config FILE    configuration file (" CONFIG_DEFAULT_FILE ")\n"
-		"  -f, --foreground     stay in the foreground, log to stderr\n"
-		"  -n, --dry-run        probe and log the measurements, push nothing, adopt nothing\n"
+		"  -c, -f, --config FILE  configuration file (" CONFIG_DEFAULT_FILE ")\n"
+		"  -D, --foreground     stay in the foreground, log to stderr\n"
+		"  -n, --dry-run        probe and log the measurements, push nothing, adopt nothing;\n"
+		"                       with --heartbeat-writer: connect and check, write nothing\n"
 		"  -s, --syslog         log to syslog even in the foreground\n"
 		"  -t, --test           check the configuration and exit\n"
 		"  -v, --verbose        log debug lines too\n"
 		"      --heartbeat-writer ADDR:PORT\n"
 		"                       write the heartbeat row on the primary at ADDR:PORT instead\n"
 		"      --create-table   with --heartbeat-writer: create the heartbeat table if missing\n"
+		"      --ignore-read-only\n"
+		"                       with --heartbeat-writer: write even if the server is read_only\n"
 		"  -h, --help           this help\n"
 		"  -V, --version        print the version\n");
+}
+
+/* One line for a bad command line, then where the help is (as iproute2). */
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("lagwlcd: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'lagwlcd --help' for more information.\n", stderr);
+	return 2;
+}
+
+/*
+ * -f was "foreground"; keepalived, haproxy and sshd take -f for the
+ * configuration file. "-f FILE" is now the file; a -f followed by an
+ * option or by nothing keeps its old meaning, with a warning, so that
+ * existing units and scripts ("lagwlcd -f -c FILE") still work.
+ */
+static void deprecated_f(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (strcmp(argv[i], "-f"))
+			continue;
+		if (i + 1 < argc && argv[i + 1][0] != '-') {
+			argv[i] = "-c";
+			i++;
+		} else {
+			fprintf(stderr, "lagwlcd: warning: -f for the foreground is deprecated: use -D (-f FILE is the configuration file)\n");
+			argv[i] = "-D";
+		}
+	}
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
+		{ "foreground", no_argument, NULL, 'D' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "syslog", no_argument, NULL, 's' },
 		{ "test", no_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "heartbeat-writer", required_argument, NULL, 'W' },
 		{ "create-table", no_argument, NULL, 'C' },
+		{ "ignore-read-only", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = CONFIG_DEFAULT_FILE, *writer = NULL;
-	bool foreground = false, test = false, syslog_on = false, create = false;
+	bool foreground = false, test = false, syslog_on = false;
+	struct hbwriter_opts hbw = { .create = false };
 	struct lagwlcd d = { .ipvs_status = IPVS_READ };
 	struct endpoint writer_ep;
 	char err[CONFIG_ERR_MAX];
 	sigset_t sigs;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "c:fnstvhV", opts, NULL)) != -1) {
+	deprecated_f(argc, argv);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:DfnstvhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			file = optarg;
 			break;
-		case 'f':
+		case 'f':	/* in a group ("-fn"): deprecated_f() left it */
+			fprintf(stderr, "lagwlcd: warning: -f for the foreground is deprecated: use -D (-f FILE is the configuration file)\n");
+			/* fall through */
+		case 'D':
 			foreground = true;
 			break;
 		case 'n':
@@ -573,7 +627,10 @@ int main(int argc, char **argv)
 			writer = optarg;
 			break;
 		case 'C':
-			create = true;
+			hbw.create = true;
+			break;
+		case 'R':
+			hbw.ignore_read_only = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -581,24 +638,21 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("lagwlcd %s\n", LAGWLC_VERSION);
 			return 0;
+		case ':':
+			return usage_error("option %s needs an argument", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			if (optopt)
+				return usage_error("unknown option -%s", (char[2]){ (char)optopt, 0 });
+			return usage_error("unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "lagwlcd: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	if (create && !writer) {
-		fprintf(stderr, "lagwlcd: --create-table goes with --heartbeat-writer\n");
-		return 2;
-	}
-	if (writer && ep_parse(writer, &writer_ep, err, sizeof(err)) < 0) {
-		fprintf(stderr, "lagwlcd: --heartbeat-writer: %s\n", err);
-		return 2;
-	}
+	if (optind < argc)
+		return usage_error("unexpected argument \"%s\"", argv[optind]);
+	if ((hbw.create || hbw.ignore_read_only) && !writer)
+		return usage_error("%s goes with --heartbeat-writer",
+				   hbw.create ? "--create-table" : "--ignore-read-only");
+	if (writer && ep_parse(writer, &writer_ep, err, sizeof(err)) < 0)
+		return usage_error("--heartbeat-writer: %s", err);
 
 	if (config_load(file, &d.cfg, err, sizeof(err)) < 0 ||
 	    config_check_files(&d.cfg, err, sizeof(err)) < 0) {
@@ -630,6 +684,8 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIG_NEWS);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -638,8 +694,9 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return 1;
 	}
+	hbw.dry_run = d.dry_run;
 	if (writer)
-		status = hbwriter_run(&d.cfg, &writer_ep, create, &sigs);
+		status = hbwriter_run(&d.cfg, &writer_ep, &hbw, &sigs);
 	else
 		status = run(&d, file, &sigs);
 	config_free(&d.cfg);

@@ -52,7 +52,7 @@ struct conn {
 	MYSQL *m;
 	const char *status_query;	/* the form of SHOW ... STATUS this server takes */
 	bool tried_other;		/* the other form was tried after a syntax error */
-	int read_only;			/* -1 unknown, 0, 1: as last seen */
+	int read_only;			/* -1 unknown, -2 not understood, 0, 1: as last seen */
 };
 
 static void conn_close(struct prober *p, struct conn *c)
@@ -164,7 +164,13 @@ static void measure(struct prober *p, struct conn *c, const struct settings *s,
 	} else {
 		if (r.view.ncols >= 3)
 			heartbeat_apply(&v, r.view.values[1], r.view.values[2], s->heartbeat_server_id);
-		ro = r.view.values[0] ? atoi(r.view.values[0]) != 0 : -1;
+		ro = read_only_parse(r.view.values[0]);
+		if (ro < 0 && c->read_only != -2) {
+			/* "abc" is not OFF: say so, once per connection */
+			log_err("%s: read_only answer \"%s\" is neither ON, OFF, 1 nor 0: read_only unknown",
+				name, r.view.values[0] ? r.view.values[0] : "NULL");
+			c->read_only = -2;
+		}
 		if (ro >= 0 && ro != c->read_only && !v.not_replica) {
 			if (!ro)
 				log_warn("%s: read_only is OFF on a replica: writes sent to it would make it diverge",

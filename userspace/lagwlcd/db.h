@@ -15,8 +15,9 @@
 #include "lagsource.h"
 
 /*
- * Connect to ep with the option file, group and timeout of s. The client
- * library counts timeouts in whole seconds: s->timeout_ms rounded up.
+ * Connect to ep with the option file (checked and filtered: optfile.h), group
+ * and timeout of s. The client library counts timeouts in whole seconds:
+ * s->timeout_ms rounded up.
  * The connection, or NULL with the reason in err.
  */
 MYSQL *db_connect(const struct endpoint *ep, const struct settings *s, char *err, size_t errlen);

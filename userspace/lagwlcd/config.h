@@ -91,8 +91,10 @@ int config_load(const char *file, struct config *cfg, char *err, size_t errlen);
 
 /*
  * Check the MySQL option files the configuration names: each must exist,
- * be a regular file and be readable by nobody but its owner (it holds a
- * password). 0, or -1 with "FILE:LINE: PROBLEM" in err.
+ * be a regular file owned by root or lagwlcd's user, be readable and
+ * writable by nobody else (it holds a password), and set none of the keys
+ * optfile.h refuses. 0, or -1 with "FILE:LINE: PROBLEM" in err (the line
+ * of lagwlcd.conf for the file itself, of the option file for its content).
  */
 int config_check_files(const struct config *cfg, char *err, size_t errlen);
 
@@ -110,10 +112,5 @@ enum lag_source lag_source_effective(const struct settings *s);
 /* "TCP 10.0.0.10:3306", "FWM 42" into buf (EP_STRLEN + 16). */
 const char *adopt_format(const struct adopt_conf *a, char *buf, size_t len);
 
-/*
- * A duration: a whole number with unit ms or s, or a decimal number of
- * seconds ("250ms", "1s", "1.5s"). 0, or -1 when s is not one.
- */
-int parse_duration_ms(const char *s, uint32_t *ms);
 
 #endif

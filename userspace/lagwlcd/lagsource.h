@@ -60,6 +60,12 @@ void heartbeat_apply(struct verdict *v, const char *ts, const char *us, uint32_t
 /* Seconds (text) as milliseconds, at most LAGWLC_LAG_MAX_MS: 0 or -1. */
 int seconds_to_ms(const char *s, uint32_t *ms);
 
+/*
+ * @@global.read_only (or super_read_only) as the server answered it: 1 for
+ * ON or 1, 0 for OFF or 0 (any case), -1 for NULL or anything else.
+ */
+int read_only_parse(const char *v);
+
 /* The index of column name (case-insensitive) in st, or -1. */
 long rs_column(const struct rs_view *st, const char *name);
 

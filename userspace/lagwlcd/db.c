@@ -4,20 +4,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <errmsg.h>
 
 #include "db.h"
+#include "optfile.h"
 
 MYSQL *db_connect(const struct endpoint *ep, const struct settings *s, char *err, size_t errlen)
 {
 	unsigned int secs = (s->timeout_ms + 999) / 1000, proto = MYSQL_PROTOCOL_TCP;
 	my_bool no = 0;
 	unsigned int zero = 0;
-	char host[INET6_ADDRSTRLEN], e[EP_STRLEN];
-	MYSQL *m = mysql_init(NULL);
+	char host[INET6_ADDRSTRLEN], e[EP_STRLEN], cnf[32];
+	int cnf_fd = -1;
+	MYSQL *m;
 
+	if (s->option_file[0]) {
+		/*
+		 * libmariadb reads the option file inside mysql_real_connect(),
+		 * after the options below, and what it reads wins: it gets a
+		 * checked copy without the keys lagwlcd sets (optfile.h), read
+		 * again at every connection as the library would.
+		 */
+		cnf_fd = optfile_open_filtered(s->option_file, s->option_group, cnf, sizeof(cnf),
+					       err, errlen);
+		if (cnf_fd < 0)
+			return NULL;
+	}
+	m = mysql_init(NULL);
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
+		if (cnf_fd >= 0)
+			close(cnf_fd);
 		return NULL;
 	}
 	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
@@ -26,9 +44,9 @@ MYSQL *db_connect(const struct endpoint *ep, const struct settings *s, char *err
 	mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
 	mysql_options(m, MYSQL_OPT_RECONNECT, &no);
 	mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &zero);
-	if (s->option_file[0]) {
+	if (cnf_fd >= 0) {
 		/* credentials and TLS (ssl-ca, ssl-cert...) come from here */
-		mysql_options(m, MYSQL_READ_DEFAULT_FILE, s->option_file);
+		mysql_options(m, MYSQL_READ_DEFAULT_FILE, cnf);
 		mysql_options(m, MYSQL_READ_DEFAULT_GROUP, s->option_group);
 	}
 	ep_format_addr(ep, host, sizeof(host));
@@ -36,8 +54,10 @@ MYSQL *db_connect(const struct endpoint *ep, const struct settings *s, char *err
 		snprintf(err, errlen, "cannot connect to %s: %s (%u)", ep_format(ep, e, sizeof(e)),
 			 mysql_error(m), mysql_errno(m));
 		mysql_close(m);
-		return NULL;
+		m = NULL;
 	}
+	if (cnf_fd >= 0)
+		close(cnf_fd);
 	return m;
 }
 
