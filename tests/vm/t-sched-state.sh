@@ -20,7 +20,7 @@ LAB_VM_ARGS=(--timeout 1200)
 lab_boot_self "$@"
 
 P=/sys/module/ip_vs_lagwlc/parameters
-CTL=$LAB_TOP/userspace/lagwlcctl
+CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
 VIP2=198.18.0.101
 ktap_plan 14
 
