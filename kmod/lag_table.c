@@ -124,13 +124,18 @@ static struct lagwlc_table *lagwlc_table_get(struct lagwlc_net *ln)
  * slots without a lock; a reader that sees one new and one old value
  * decides as it would have just before or just after the change.
  */
+/* A service's current snapshot, for its namespace's writers. */
+static struct lagwlc_snap *lagwlc_snap_locked(struct lagwlc_svc *s)
+{
+	return rcu_dereference_protected(s->snap, lockdep_is_held(&s->ln->lock));
+}
+
 /* Set or clear LAGWLC_SVC_LAG in the service's sched_data (lagwlc.h). */
 void lagwlc_svc_publish(struct lagwlc_svc *s)
 {
-	struct lagwlc_snap *snap;
+	struct lagwlc_snap *snap = lagwlc_snap_locked(s);
 	unsigned long v = (unsigned long)s;
 
-	snap = rcu_dereference_protected(s->snap, lockdep_is_held(&s->ln->lock));
 	if (!snap || snap->nonplain)
 		v |= LAGWLC_SVC_LAG;
 	WRITE_ONCE(s->svc->sched_data, (void *)v);
@@ -228,13 +233,9 @@ static void lagwlc_bind_new(struct lagwlc_net *ln, struct lagwlc_replica *r)
 	unsigned int i;
 
 	list_for_each_entry(s, &ln->services, node) {
-		struct lagwlc_snap *snap;
+		struct lagwlc_snap *snap = lagwlc_snap_locked(s);
 
-		snap = rcu_dereference_protected(s->snap,
-						 lockdep_is_held(&ln->lock));
-		if (!snap)
-			continue;
-		for (i = 0; i < snap->n; i++) {
+		for (i = 0; snap && i < snap->n; i++) {
 			if (!snap->links[i].replica &&
 			    lagwlc_dest_is(snap->slots[i].dest, &r->key))
 				lagwlc_link_bind(&snap->links[i], r);
@@ -250,10 +251,8 @@ static void lagwlc_refactor(struct lagwlc_net *ln)
 	unsigned int i;
 
 	list_for_each_entry(s, &ln->services, node) {
-		struct lagwlc_snap *snap;
+		struct lagwlc_snap *snap = lagwlc_snap_locked(s);
 
-		snap = rcu_dereference_protected(s->snap,
-						 lockdep_is_held(&ln->lock));
 		for (i = 0; snap && i < snap->n; i++)
 			WRITE_ONCE(snap->slots[i].factor,
 				   lagwlc_view_factor(snap->slots[i].view,
