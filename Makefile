@@ -5,7 +5,7 @@
 #
 #   make                  module (for KVER) and user space
 #   make check            everything, then all tests (lab VM included), on the
-#                         lab kernel (bookworm's)
+#                         lab kernel (bookworm's 6.1)
 #   make check-kernels    the same, plus the kernel suite on trixie's 6.12 and
 #                         sid's 7.x and the DKMS upgrade test (LAB_SUITES)
 #   make demo             the lab demo in a VM
@@ -63,10 +63,13 @@ deps:
 	scripts/install-deps
 
 # The lab's extra kernels, other Debian releases' (scripts/lab-kernels):
-# with LAB_SUITES set, make check runs its kernel suite on each too.
-# make check-kernels sets it. Not in make check yet: the 6.12 and 7.x runs
-# of the e2e and lag-scheduling tests have not been seen green, and the
-# three kernels together do not fit CI's budget as measured so far.
+# with LAB_SUITES set, make check runs the kernel suite (tests/run's
+# extra_tests) on each suite's kernel too, and the DKMS upgrade test;
+# tests/run sets their chroots up in the background while the lab kernel's
+# tests run (cold: minutes, mostly downloads; warm: seconds) and builds the
+# module in each. make check-kernels sets it to trixie and sid. Not in make
+# check by default: all three kernels come to about 54 min of CI on a
+# 2-core machine, against a budget of 45 (README, Supported kernels).
 LAB_SUITES ?=
 
 lab-kernels:
@@ -75,17 +78,11 @@ lab-kernels:
 check-kernels:
 	$(MAKE) check LAB_SUITES="trixie sid"
 
-check: deps $(if $(strip $(LAB_SUITES)),lab-kernels)
+check: deps
 	$(MAKE) module W=1 KVER=$(LAB_KVER)
 	$(MAKE) userspace
 	$(MAKE) -C tests/unit
-	@kvers="$$($(if $(strip $(LAB_SUITES)),scripts/lab-kernels list $(LAB_SUITES),true))" || exit 1; \
-	for k in $$kvers; do \
-		echo "scripts/lab-kernels exec $$k make kmodule W=1 KVER=$$k"; \
-		scripts/lab-kernels exec $$k make -s kmodule W=1 KVER=$$k || exit 1; \
-	done; \
-	echo "LAGWLC_KVER=$(LAB_KVER) LAGWLC_EXTRA_KVERS=\"$$(echo $$kvers)\" tests/run"; \
-	LAGWLC_KVER=$(LAB_KVER) LAGWLC_EXTRA_KVERS="$$(echo $$kvers)" tests/run
+	LAGWLC_KVER=$(LAB_KVER) LAGWLC_LAB_SUITES="$(strip $(LAB_SUITES))" tests/run
 
 demo: deps
 	$(MAKE) module KVER=$(LAB_KVER)
