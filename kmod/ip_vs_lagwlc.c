@@ -117,24 +117,29 @@ rest:
  * taken only when the fast one below found no normal candidate (every
  * destination lagging, down or overloaded).
  */
+/* Offer @dest, whose replica's view is @view, to the general loop. */
+static __always_inline void lagwlc_offer_dest(struct lagwlc_choice *choice,
+					      struct ip_vs_dest *dest, u32 view,
+					      u32 penalty)
+{
+	struct lagwlc_cand cand;
+
+	if (!lagwlc_load_of(dest, &cand.load))
+		return;
+	cand.lag_ms = lagwlc_view_lag(view);
+	lagwlc_offer(choice, dest, lagwlc_view_class(view), &cand, penalty);
+}
+
 static noinline struct ip_vs_dest *
 lagwlc_schedule_snap(struct ip_vs_service *svc, struct lagwlc_snap *snap)
 {
 	u32 penalty = lagwlc_param_lag_penalty_ms();
 	struct lagwlc_choice choice = {};
-	struct lagwlc_cand cand;
-	unsigned int i, n = snap->n;
+	unsigned int i;
 
-	for (i = 0; i < n; i++) {
-		struct ip_vs_dest *dest = snap->slots[i].dest;
-		u32 view = READ_ONCE(snap->slots[i].view);
-
-		if (!lagwlc_load_of(dest, &cand.load))
-			continue;
-		cand.lag_ms = lagwlc_view_lag(view);
-		lagwlc_offer(&choice, dest, lagwlc_view_class(view), &cand,
-			     penalty);
-	}
+	for (i = 0; i < snap->n; i++)
+		lagwlc_offer_dest(&choice, snap->slots[i].dest,
+				  READ_ONCE(snap->slots[i].view), penalty);
 	return lagwlc_done(svc, &choice);
 }
 
@@ -145,18 +150,12 @@ lagwlc_schedule_lookup(struct ip_vs_service *svc, struct lagwlc_net *ln)
 	u32 penalty = lagwlc_param_lag_penalty_ms();
 	struct lagwlc_choice choice = {};
 	struct ip_vs_dest *dest;
-	struct lagwlc_cand cand;
 
-	list_for_each_entry_rcu(dest, &svc->destinations, n_list) {
-		u32 view;
-
-		if (!lagwlc_load_of(dest, &cand.load))
-			continue;
-		view = lagwlc_view_lookup(ln, dest->af, &dest->addr, dest->port);
-		cand.lag_ms = lagwlc_view_lag(view);
-		lagwlc_offer(&choice, dest, lagwlc_view_class(view), &cand,
-			     penalty);
-	}
+	list_for_each_entry_rcu(dest, &svc->destinations, n_list)
+		lagwlc_offer_dest(&choice, dest,
+				  lagwlc_view_lookup(ln, dest->af, &dest->addr,
+						     dest->port),
+				  penalty);
 	return lagwlc_done(svc, &choice);
 }
 
