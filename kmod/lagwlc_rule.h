@@ -10,7 +10,8 @@
  *	lagging	lag > max_lag_ms, and stays so until lag <= readmit_lag_ms
  *	ok	otherwise
  *
- * and the state gives the class the scheduler sees:
+ * and the state gives the class the scheduler sees, with the lag it counts
+ * rounded down to a multiple of lag_noise_ms (lagwlc_counted_lag()):
  *
  *	ok		normal, with its lag
  *	lagging		lagging: chosen only when no normal candidate exists
@@ -46,6 +47,7 @@ struct lagwlc_rule_params {
 	u32 max_lag_ms;
 	u32 readmit_lag_ms;
 	u32 lag_penalty_ms;
+	u32 lag_noise_ms;
 	bool stale_closed;
 };
 
@@ -69,14 +71,31 @@ static inline u8 lagwlc_derive_state(bool up, u32 lag_ms, bool stale,
 	return *lagging ? LAGWLC_STATE_LAGGING : LAGWLC_STATE_OK;
 }
 
+/*
+ * The lag the scheduler counts: the measured one rounded down to a multiple
+ * of lag_noise_ms. A heartbeat lag is a sawtooth as wide as the heartbeat
+ * period (plus the probe's timing); weighed exactly, it moves a healthy
+ * replica's factor by a few tens of percent from one report to the next,
+ * and since the factor scales all of its connections (those in FIN_WAIT
+ * for two minutes included), each move sends the next hundreds of new
+ * connections all one way. Lags in one step weigh the same, so healthy
+ * replicas share as under wlc; whole seconds of lag still count in full.
+ */
+static inline u32 lagwlc_counted_lag(u32 lag_ms, u32 lag_noise_ms)
+{
+	return lag_noise_ms > 1 ? lag_ms - lag_ms % lag_noise_ms : lag_ms;
+}
+
 /* The class the scheduler sees for @state, and the lag it counts. */
 static inline enum lagwlc_class lagwlc_class_of(u8 state, u32 *lag_ms,
 						const struct lagwlc_rule_params *p)
 {
 	switch (state) {
 	case LAGWLC_STATE_OK:
+		*lag_ms = lagwlc_counted_lag(*lag_ms, p->lag_noise_ms);
 		return LAGWLC_CLASS_NORMAL;
 	case LAGWLC_STATE_LAGGING:
+		*lag_ms = lagwlc_counted_lag(*lag_ms, p->lag_noise_ms);
 		return LAGWLC_CLASS_LAGGING;
 	case LAGWLC_STATE_STALE:
 		if (p->stale_closed)

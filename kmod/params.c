@@ -20,6 +20,11 @@
  *   (3 s) is wider than that resolution: one tick cannot flap a replica.
  * - lag_penalty_ms 1000: a replica 1 s behind counts as twice as loaded as
  *   one in sync, 4 s behind five times: lag steers load before the cut-off.
+ * - lag_noise_ms 500: lags weigh in steps of 500 ms. A heartbeat lag swings
+ *   between 0 and the heartbeat period plus the probe's timing (0-300 ms
+ *   with 100 ms heartbeats in the lab); weighed to the millisecond, that
+ *   noise alone split two healthy replicas 27/73 (lagwlc_rule.h says why).
+ *   With a 1 s heartbeat (pt-heartbeat's default) raise it to 1000.
  * - stale_ms 3000: a dozen missed reports at lagwlcd's default 250 ms poll,
  *   and still three at a slow 1 s poll.
  * - stale_policy open: when reports stop (the prober died), fall back to
@@ -48,6 +53,7 @@ static u32 max_lag_ms = 5000;
 static u32 readmit_lag_ms = 2000;
 /* read on the packet path, through lagwlc_param_lag_penalty_ms() */
 u32 lagwlc_lag_penalty_ms __read_mostly = 1000;
+static u32 lag_noise_ms = 500;
 static u32 stale_ms = 3000;
 static u32 max_entries = 4096;
 static u32 evict_ms = 600000;
@@ -65,6 +71,7 @@ void lagwlc_params_snapshot(struct lagwlc_rule_params *p)
 	p->max_lag_ms = READ_ONCE(max_lag_ms);
 	p->readmit_lag_ms = READ_ONCE(readmit_lag_ms);
 	p->lag_penalty_ms = READ_ONCE(lagwlc_lag_penalty_ms);
+	p->lag_noise_ms = READ_ONCE(lag_noise_ms);
 	p->stale_closed = READ_ONCE(stale_policy) == 1;
 }
 
@@ -152,6 +159,12 @@ static struct lagwlc_u32_param lag_penalty_ms_param = {
 };
 module_param_cb(lag_penalty_ms, &lagwlc_u32_ops, &lag_penalty_ms_param, 0644);
 MODULE_PARM_DESC(lag_penalty_ms, "Cost is scaled by (lag_penalty_ms + lag) / lag_penalty_ms; 0: lag does not weigh (default 1000)");
+
+static struct lagwlc_u32_param lag_noise_ms_param = {
+	.val = &lag_noise_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
+};
+module_param_cb(lag_noise_ms, &lagwlc_u32_ops, &lag_noise_ms_param, 0644);
+MODULE_PARM_DESC(lag_noise_ms, "Lags count rounded down to a multiple of this (ms): differences within the measurement's noise move no load; 0: exact (default 500)");
 
 static struct lagwlc_u32_param stale_ms_param = {
 	.val = &stale_ms, .min = STALE_MS_MIN, .max = LAGWLC_LAG_MAX_MS,

@@ -113,7 +113,7 @@ int main(void)
 	char got[32];
 	int i, bad;
 
-	tap_plan(18);
+	tap_plan(19);
 
 	{
 		static const u32 lags[] = { 0, 5000, 5001, 4000, 2001, 2000, 3000, 5000, 5001 };
@@ -161,6 +161,47 @@ int main(void)
 		bad |= lagwlc_class_of(LAGWLC_STATE_NONE, &lag, &closed) != LAGWLC_CLASS_NORMAL || lag != 0;
 		bad |= lagwlc_class_of(200, &lag, &open) != LAGWLC_CLASS_EXCLUDED;
 		tap_ok(!bad, "classes: ok, lagging, down, stale open/closed, no entry, unknown");
+	}
+	{
+		/* counted lag: whole steps of lag_noise_ms, rounded down */
+		struct lagwlc_rule_params p = defaults;
+		static const u32 in[] = { 0, 1, 499, 500, 999, 1000, 1001, 3000,
+					  LAGWLC_LAG_MAX_MS };
+		static const u32 want500[] = { 0, 0, 0, 500, 500, 1000, 1000, 3000,
+					       LAGWLC_LAG_MAX_MS - LAGWLC_LAG_MAX_MS % 500 };
+		unsigned int i;
+		u32 lag;
+
+		bad = 0;
+		for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+			p.lag_noise_ms = 500;
+			lag = in[i];
+			bad |= lagwlc_class_of(LAGWLC_STATE_OK, &lag, &p) != LAGWLC_CLASS_NORMAL ||
+			       lag != want500[i];
+			lag = in[i];
+			bad |= lagwlc_class_of(LAGWLC_STATE_LAGGING, &lag, &p) != LAGWLC_CLASS_LAGGING ||
+			       lag != want500[i];
+			p.lag_noise_ms = i & 1;	/* 0 and 1: exact */
+			lag = in[i];
+			bad |= lagwlc_class_of(LAGWLC_STATE_OK, &lag, &p) != LAGWLC_CLASS_NORMAL ||
+			       lag != in[i];
+		}
+		p.lag_noise_ms = UINT32_MAX;
+		lag = LAGWLC_LAG_MAX_MS;
+		bad |= lagwlc_class_of(LAGWLC_STATE_OK, &lag, &p) != LAGWLC_CLASS_NORMAL || lag != 0;
+		/* the hysteresis reads the measured lag, not the counted one */
+		p.lag_noise_ms = 4000;
+		{
+			bool lagging = false;
+
+			bad |= lagwlc_derive_state(true, 5001, false, &lagging, &p) !=
+			       LAGWLC_STATE_LAGGING;
+			bad |= lagwlc_derive_state(true, 2001, false, &lagging, &p) !=
+			       LAGWLC_STATE_LAGGING;
+			bad |= lagwlc_derive_state(true, 2000, false, &lagging, &p) !=
+			       LAGWLC_STATE_OK;
+		}
+		tap_ok(!bad, "counted lag: rounded down to lag_noise_ms steps (0 and 1: exact), state from the measured lag");
 	}
 
 	tap_ok(lagwlc_factor(0, 0) == 1 && lagwlc_factor(LAGWLC_LAG_MAX_MS, 0) == 1 &&
