@@ -94,6 +94,12 @@ bench: deps
 	$(MAKE) userspace
 	LAGWLC_KVER=$(LAB_KVER) bench/run $(BENCH_ARGS)
 
+# healthy replicas' shares under lagwlc against wlc's (issue 15), ~6 min
+bench-balance: deps
+	$(MAKE) module KVER=$(LAB_KVER)
+	$(MAKE) userspace
+	LAGWLC_KVER=$(LAB_KVER) bench/balance
+
 BENCH_HOTPATH ?= bench/results/hotpath
 bench-decision: deps
 	$(MAKE) module KVER=$(LAB_KVER)
@@ -135,5 +141,5 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/unit clean
 
-.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels lab-kernels demo bench bench-decision \
+.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels lab-kernels demo bench bench-decision bench-balance \
 	install uninstall dkms-install dkms-uninstall clean
