@@ -122,9 +122,10 @@ int sdn_send(const char *fmt, ...)
 		return -1;
 	if ((size_t)len >= sizeof(buf))
 		len = sizeof(buf) - 1;	/* a STATUS cut short beats none */
+	/* never wait for systemd: a full queue loses this one notification */
 	do
-		r = sendto(sdn_fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&sdn_addr,
-			   sdn_addrlen);
+		r = sendto(sdn_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT,
+			   (struct sockaddr *)&sdn_addr, sdn_addrlen);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		if (!send_failed)
@@ -157,6 +158,10 @@ uint64_t sdn_watchdog_kick(uint64_t now_ms)
 	if (sdn_fd < 0 || !wd_ms)
 		return UINT64_MAX;
 	if (now_ms >= wd_next) {
+		/* late by half an interval: systemd's limit is one more away */
+		if (wd_next && now_ms - wd_next > wd_ms / 2)
+			log_warn("watchdog keep-alive %llu ms late (interval %llu ms): the main loop was held up",
+				 (unsigned long long)(now_ms - wd_next), (unsigned long long)wd_ms);
 		sdn_send("WATCHDOG=1");
 		wd_next = now_ms + wd_ms;
 	}

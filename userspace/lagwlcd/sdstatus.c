@@ -96,8 +96,12 @@ static void add(char *line, size_t len, size_t n, const char *what)
 		snprintf(line + l, len - l, ", %zu %s", n, what);
 }
 
-/* The STATUS= line for this push into s->line's twin buf. */
-static void compose(struct sdstatus *s, struct pusher *ps, const struct push_item *items,
+/*
+ * The STATUS= line for this push into buf; true when lagwlcd is doing its
+ * job: its pushes and reads accepted by the module, or the module not
+ * loaded yet (lagwlcd waits for it), or a dry run.
+ */
+static bool compose(struct sdstatus *s, struct pusher *ps, const struct push_item *items,
 		    size_t n, size_t count, int sent, bool dry_run, char *buf, size_t len)
 {
 	size_t c[LAGWLC_STATE_MAX + 1] = { 0 }, i, up = 0;
@@ -110,21 +114,21 @@ static void compose(struct sdstatus *s, struct pusher *ps, const struct push_ite
 		snprintf(buf, len, "%zu %s: %zu up, %zu down (dry run: nothing pushed)", count,
 			 noun, up, n - up);
 		add(buf, len, count - n, "starting");
-		return;
+		return true;
 	}
 	if (!ps->nl.family) {
 		snprintf(buf, len, "%zu %s: lagwlc module not loaded, nothing pushed", count, noun);
-		return;
+		return true;
 	}
 	if (sent < 0) {
 		snprintf(buf, len, "%zu %s: pushes to the kernel failing (see the log)", count, noun);
-		return;
+		return false;
 	}
 	r = dump(s, ps);
 	if (r) {
 		snprintf(buf, len, "%zu %s: cannot read the kernel's states: %s", count, noun,
 			 r > 0 ? strerror(r) : nl_geterror(r));
-		return;
+		return false;
 	}
 	for (i = 0; i < n; i++)
 		c[state_of(s, &items[i].key)]++;
@@ -133,6 +137,7 @@ static void compose(struct sdstatus *s, struct pusher *ps, const struct push_ite
 	add(buf, len, c[LAGWLC_STATE_STALE], "stale");
 	add(buf, len, c[LAGWLC_STATE_NONE], "not in the lag table");
 	add(buf, len, count - n, "starting");
+	return true;
 }
 
 void sdstatus_push(struct sdstatus *s, struct pusher *ps, const struct push_item *items,
@@ -145,9 +150,22 @@ void sdstatus_push(struct sdstatus *s, struct pusher *ps, const struct push_item
 		return;
 	now = mono_ms();
 	if (!s->ready) {
-		if (n < count || (!dry_run && sent < 0 && ps->nl.family))
+		/*
+		 * Not while a replica has no word yet, nor while the module
+		 * refuses us (no CAP_NET_ADMIN: even with no replica to push,
+		 * its table cannot be read); then STATUS= says why, and the
+		 * module is asked again once a period
+		 */
+		if (n < count || now < s->next_ms)
 			return;
-		compose(s, ps, items, n, count, sent, dry_run, line, sizeof(line));
+		if (!compose(s, ps, items, n, count, sent, dry_run, line, sizeof(line))) {
+			s->next_ms = now + SDSTATUS_PERIOD_MS;
+			if (strcmp(line, s->line)) {
+				snprintf(s->line, sizeof(s->line), "%s", line);
+				sdn_send("STATUS=%s", s->line);
+			}
+			return;
+		}
 		snprintf(s->line, sizeof(s->line), "%s", line);
 		sdn_send("READY=1\nSTATUS=%s", s->line);
 		log_info("told systemd: ready (%s)", s->line);

@@ -19,7 +19,7 @@
 #define SDSTATUS_PERIOD_MS 1000
 
 struct sdstatus {
-	bool ready;		/* READY=1 sent (and not RELOADING since) */
+	bool ready;		/* READY=1 sent */
 	uint64_t next_ms;	/* the next read of the kernel's states */
 	char line[256];		/* the STATUS= last sent */
 	struct sdstatus_entry *v;	/* the last dump, sorted by key */
@@ -31,7 +31,8 @@ struct sdstatus {
  * others had no probe result yet), sent is pusher_send()'s result (0 or
  * -1; ignored in a dry run). The first push with every replica in it that
  * the kernel accepted (or with the module not loaded, which lagwlcd waits
- * for) sends READY=1 and the first STATUS=.
+ * for) sends READY=1 and the first STATUS=, if the kernel's table can be
+ * read too (it cannot without CAP_NET_ADMIN).
  */
 void sdstatus_push(struct sdstatus *s, struct pusher *ps, const struct push_item *items,
 		   size_t n, size_t count, int sent, bool dry_run);
