@@ -6,6 +6,9 @@ arrives, one line each, stamped with the wall clock:
 
     EPOCH pid=PID KEY=VALUE|KEY=VALUE...
 
+EPOCH is when the kernel queued the datagram (SO_TIMESTAMP), not when
+this script read it: while CMD runs, datagrams wait in the queue.
+
 The sender's pid comes from SCM_CREDENTIALS (SO_PASSCRED), as systemd
 takes it for NotifyAccess=main. On the first READY=1 it runs CMD (e.g.
 "lagwlcctl -j show") at once and prints "EPOCH ready-table OUTPUT" (one
@@ -28,6 +31,10 @@ import subprocess
 import sys
 import time
 
+# SO_TIMESTAMP (SCM_TIMESTAMP, a struct timeval): Python names it on some
+# builds only; 29 on Linux
+SO_TIMESTAMP = getattr(socket, "SO_TIMESTAMP", 29)
+
 
 def stalls():
     while True:
@@ -46,6 +53,7 @@ def main():
     cmd = sys.argv[2:]
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMP, 1)
     if addr.startswith("@"):
         s.bind("\0" + addr[1:])
     else:
@@ -58,13 +66,17 @@ def main():
     print("listening", flush=True)
     ready_seen = False
     creds_len = struct.calcsize("3i")
+    tv_len = struct.calcsize("ll")
     while True:
-        data, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(creds_len))
+        data, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(creds_len) + socket.CMSG_SPACE(tv_len))
         now = time.time()
         pid = "?"
         for level, typ, cdata in anc:
             if level == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS:
                 pid = str(struct.unpack("3i", cdata[:creds_len])[0])
+            elif level == socket.SOL_SOCKET and typ == SO_TIMESTAMP:
+                sec, usec = struct.unpack("ll", cdata[:tv_len])
+                now = sec + usec / 1e6
         text = data.decode(errors="replace")
         print("%.6f pid=%s %s" % (now, pid, text.replace("\n", "|")), flush=True)
         if cmd and not ready_seen and "READY=1" in text.split("\n"):
