@@ -34,7 +34,7 @@
 #      own stalls in it are taken off: a reference sleeper pinned to each
 #      vCPU (lib/sdlisten.py --stalls) wakes every 50 ms and logs each
 #      wake-up late by over 0.2 s; a gap is charged with the larger of the
-#      two vCPUs' summed lateness within it (TCG on a loaded host leaves a
+#      two vCPUs' overdue time within it (TCG on a loaded host leaves a
 #      vCPU thread unscheduled for seconds at times)
 #   6  SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1; a refused
 #      reload: RELOADING=1, then READY=1 with STATUS= saying so
@@ -106,13 +106,16 @@ wait_note() {
 notes_after() { awk -v t="$2" '$2 ~ /^pid=/ && $1 >= t' "$1"; }
 show() { sed 's/^/#   | /' "$@"; }
 # stalled FROM TO: the guest's stall in seconds between two epochs: on
-# each vCPU the summed lateness of the reference sleeper's wake-ups due in
-# that time; the larger of the two
+# each vCPU, the time between FROM and TO that the reference sleeper spent
+# overdue (each late wake-up is a stall from when it was due to when it
+# woke, counted where it overlaps FROM..TO); the larger of the two
 stalled() {
 	local cpu m=0 v
 	for cpu in 0 1; do
-		v=$(awk -v a="$1" -v b="$2" '$1 == "late" && $2 >= a && $2 <= b { s += $3 } END { printf "%.3f", s + 0 }' \
-			$W/stalls$cpu.log)
+		v=$(awk -v a="$1" -v b="$2" '$1 == "late" {
+				lo = $2 > a ? $2 : a; hi = $2 + $3 < b ? $2 + $3 : b
+				if (hi > lo) s += hi - lo
+			} END { printf "%.3f", s + 0 }' $W/stalls$cpu.log)
 		m=$(awk -v a="$m" -v b="$v" 'BEGIN { print (b > a ? b : a) }')
 	done
 	echo "$m"
