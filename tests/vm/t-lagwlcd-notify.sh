@@ -41,7 +41,8 @@
 #   7  SIGTERM: STOPPING=1, then lagwlcd exits 0
 #   8  without CAP_NET_ADMIN (the same user, no ambient set), an abstract
 #      socket (@name) and WATCHDOG_PID naming another process: pushes are
-#      refused, so no READY=1 (STATUS= says why) and no WATCHDOG=1 in 4 s,
+#      refused, so no READY=1 (STATUS= says why) and no WATCHDOG=1 in the
+#      3 s after the first refusal,
 #      but STOPPING=1 on SIGTERM arrives over the abstract socket
 set -u
 LAB_VM_ARGS=(--timeout 900 --mem 1536)
@@ -332,7 +333,13 @@ ip netns exec director env NOTIFY_SOCKET=@lagwlc-notify-test WATCHDOG_USEC=20000
 	--no-new-privs -- "$LAGWLCD" -D -c "$CONF2" </dev/null >"$LOG2" 2>&1 &
 P2=$!
 LAB_PIDS+=("$P2")
-sleep 4
+# its first push refused (exec alone takes seconds under TCG on a busy
+# host), then 3 s more for a READY or WATCHDOG that must not come
+for ((i = 0; i < 300; i++)); do
+	grep -q 'push refused' "$LOG2" && break
+	sleep 0.1
+done
+sleep 3
 lagwlcd_stop $P2 20
 st=$?
 sleep 0.3
