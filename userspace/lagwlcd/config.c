@@ -571,6 +571,14 @@ static int parse_line(struct parser *p, char *s)
 	return assignment(p, s);
 }
 
+/*
+ * A replica whose IO thread is not running reports Seconds_Behind_Master
+ * NULL (MariaDB at once; MySQL once the relay log is applied): with the
+ * replica status as the lag source, "ignore" would still leave it down,
+ * lag unknown. Only the heartbeat measures it then.
+ */
+#define IO_IGNORE_NEEDS "io_thread_stopped = ignore needs the heartbeat lag source (heartbeat_table, lag_source = heartbeat): with its IO thread stopped a replica reports Seconds_Behind_Master NULL, so by replica_status it would be down all the same"
+
 static void defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -647,7 +655,25 @@ int config_parse(const char *file, const char *buf, size_t len, struct config *c
 			s.heartbeat_configured = cfg->global.heartbeat_configured ||
 						 p.rsecs[i].seen[K_HEARTBEAT_TABLE];
 			cfg->replicas[i].s = s;
+			if (!s.io_stopped_down &&
+			    lag_source_effective(&s) == LAG_SOURCE_REPLICA_STATUS) {
+				char e[EP_STRLEN];
+
+				p.line = p.rsecs[i].seen[K_IO_THREAD_STOPPED];
+				if (!p.line)
+					p.line = p.rsecs[i].seen[K_LAG_SOURCE];
+				if (!p.line)
+					p.line = cfg->replicas[i].line;
+				r = fail(&p, "[replica %s]: " IO_IGNORE_NEEDS,
+					 ep_format(&cfg->replicas[i].ep, e, sizeof(e)));
+			}
 		}
+	}
+	/* the global settings are the discovered replicas' */
+	if (!r && cfg->discover && !cfg->global.io_stopped_down &&
+	    lag_source_effective(&cfg->global) == LAG_SOURCE_REPLICA_STATUS) {
+		p.line = p.global_seen[K_IO_THREAD_STOPPED];
+		r = fail(&p, IO_IGNORE_NEEDS);
 	}
 	free(p.rsecs);
 	if (r) {

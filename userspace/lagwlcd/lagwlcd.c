@@ -29,6 +29,8 @@
 #include "log.h"
 #include "probe.h"
 #include "push.h"
+#include "sdnotify.h"
+#include "sdstatus.h"
 #include "hbwriter.h"
 #include "timing.h"
 
@@ -79,6 +81,7 @@ struct lagwlcd {
 	int reuse_mode;			/* the value REUSE_LEFT/FAILED was logged for */
 	struct adopt_memo memo;
 	uint64_t next_rescan;
+	struct sdstatus sds;		/* READY and STATUS for systemd */
 };
 
 static void nl_log(bool warning, const char *line)
@@ -305,11 +308,14 @@ static void push(struct lagwlcd *d)
 	struct prober *p;
 	uint64_t now = mono_ms();
 	size_t n = 0, count = 0;
+	int sent = 0;
 
 	for (p = d->probers; p; p = p->next)
 		count++;
-	if (!count)
+	if (!count) {
+		sdstatus_push(&d->sds, &d->ps, NULL, 0, 0, 0, d->dry_run);
 		return;
+	}
 	items = calloc(count, sizeof(*items));
 	if (!items) {
 		log_err("out of memory");
@@ -360,9 +366,12 @@ static void push(struct lagwlcd *d)
 					 p->stale ? "no fresh probe result" : st.reason);
 		}
 	}
-	if (!d->dry_run && n && pusher_send(&d->ps, items, n) == 0)
+	if (!d->dry_run && n)
+		sent = pusher_send(&d->ps, items, n);
+	if (!d->dry_run && n && !sent)
 		for (p = d->probers; p; p = p->next)
 			p->pushed = true;
+	sdstatus_push(&d->sds, &d->ps, items, n, count, sent, d->dry_run);
 	free(items);
 }
 
@@ -376,8 +385,8 @@ static size_t count_probers(const struct lagwlcd *d)
 	return n;
 }
 
-/* SIGHUP: a new configuration, or the old one kept. */
-static void reload(struct lagwlcd *d, const char *file)
+/* SIGHUP: a new configuration (0), or the old one kept (-1). */
+static int reload(struct lagwlcd *d, const char *file)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config nc;
@@ -389,12 +398,12 @@ static void reload(struct lagwlcd *d, const char *file)
 		log_err("%s", err);
 		log_err("reload refused: keeping the configuration in force");
 		config_free(&nc);
-		return;
+		return -1;
 	}
 	if (adopt_memo_init(&nm, &nc) < 0) {
 		log_err("reload: out of memory: keeping the configuration in force");
 		config_free(&nc);
-		return;
+		return -1;
 	}
 	config_free(&d->cfg);
 	d->cfg = nc;
@@ -405,12 +414,13 @@ static void reload(struct lagwlcd *d, const char *file)
 				     RESCAN_MIN_MS);
 	log_notice("configuration reloaded: poll %u ms, %zu replica(s) probed", d->cfg.poll_ms,
 		   count_probers(d));
+	return 0;
 }
 
 static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 {
-	uint64_t next, last_push;
-	int sig;
+	uint64_t next, last_push, wd;
+	int sig, r;
 
 	if (pusher_open(&d->ps) < 0)
 		return 1;
@@ -423,12 +433,16 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 		   LAGWLC_VERSION, d->cfg.poll_ms, d->cfg.discover ? "yes" : "no",
 		   d->cfg.nreplicas, d->cfg.nadopts, d->dry_run ? ", dry run: nothing pushed" : "");
 	main_thread = pthread_self();
+	sdn_init();
 	if (!d->dry_run)
 		prober_set_notify(prober_news);
 	next = mono_ms();
 	last_push = 0;
 	for (;;) {
 		uint64_t now = mono_ms(), gap, until;
+
+		/* the main loop's own keep-alive: a stuck loop stops it */
+		wd = sdn_watchdog_kick(now);
 
 		gap = d->cfg.poll_ms / NEWS_DIV > NEWS_GAP_MIN_MS ? d->cfg.poll_ms / NEWS_DIV :
 			NEWS_GAP_MIN_MS;
@@ -440,6 +454,8 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 				last_push = now;
 			}
 			until = atomic_load(&news) && last_push + gap < next ? last_push + gap : next;
+			if (until > wd)
+				until = wd;
 			sig = signal_wait_until(sigs, until);
 			if (sig == SIG_NEWS || !sig)
 				continue;
@@ -449,11 +465,14 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 				continue;
 			}
 			if (sig == SIGHUP) {
-				reload(d, file);
+				sdstatus_reloading(&d->sds);
+				r = reload(d, file);
+				sdstatus_reloaded(&d->sds, r < 0);
 				next = mono_ms();
 				continue;
 			}
 			log_notice("%s: exiting", strsignal(sig));
+			sdn_send("STOPPING=1\nSTATUS=exiting on %s", strsignal(sig));
 			break;
 		}
 		if (now >= d->next_rescan) {
@@ -484,6 +503,8 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 	pusher_close(&d->ps);
 	ipvs_free(&d->ipvs);
 	adopt_memo_free(&d->memo);
+	sdstatus_free(&d->sds);
+	sdn_close();
 	return 0;
 }
 
