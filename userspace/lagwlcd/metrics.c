@@ -194,6 +194,9 @@ static void read_kernel(struct lnl *nl, bool *nl_open, struct kread *k)
 	struct lnl_err err;
 	int fam, tries, r;
 
+	/* a lookup of a family not registered has the kernel run modprobe: not each scrape */
+	if (access("/sys/module/ip_vs_lagwlc/initstate", F_OK))
+		return;
 	if (!*nl_open) {
 		if (lnl_connect(nl))
 			return;
