@@ -162,7 +162,7 @@ int main(void)
 	size_t i;
 	int monotonic = 1, inf_eq_count = 1;
 
-	tap_plan(22);
+	tap_plan(25);
 
 	metrics_escape(&b, "a\\b\"c\nd");
 	mbuf_printf(&b, "%c", '\0');
@@ -185,6 +185,7 @@ int main(void)
 	r[1].reported = true;
 	r[1].up = false;
 	r[1].lag_ms = 9000;	/* a stale figure: not shown for a replica down */
+	snprintf(r[1].reason, sizeof(r[1].reason), "cannot connect:\tC:\\x\nend");
 	r[1].kstate = LAGWLC_STATE_DOWN;
 
 	key(&r[2], "10.0.0.23", 3306);	/* just started: nothing reported yet */
@@ -290,6 +291,22 @@ int main(void)
 	       count(b.p, "# TYPE lagwlcd_pushes_total counter") == 1 &&
 	       count(b.p, "# TYPE lagwlcd_probe_errors_total counter") == 1,
 	       "TYPE lines: histogram, counters");
+	mbuf_free(&b);
+
+	/* lagwlcd's own view, for lagwlcctl why */
+	tap_ok(metrics_render_status(&s, &b) == 0, "status renders");
+	mbuf_printf(&b, "%c", '\0');
+	tap_ok(!strcmp(b.p, "10.0.0.21:3306\tup\t1500\t-\n"
+			    "[::1]:3307\tdown\t-\tcannot connect:\\x09C:\\x5cx\\x0aend\n"
+			    "10.0.0.23:3306\tunknown\t-\t-\n"),
+	       "status: one line per replica, four tab-separated fields");
+	{
+		const char *st = strstr(b.p, "cannot connect"), *nl = st ? strchr(st, '\n') : NULL;
+
+		i = st && nl && nl == strstr(b.p, "end\n") + 3 && !memchr(st, '\t', (size_t)(nl - st));
+	}
+	tap_ok(i,
+	       "status: tab, newline and backslash in a reason escaped (no field or line split)");
 	mbuf_free(&b);
 	return tap_done();
 }

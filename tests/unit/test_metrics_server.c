@@ -91,7 +91,7 @@ static void *prober(void *arg)
 		if (i == 0)
 			m = metrics_add(&ep);
 		metrics_probe(m, (uint64_t)i, i % 3 ? PROBE_OK : PROBE_ERR_QUERY);
-		metrics_report(m, i % 2, true, (uint32_t)i);
+		metrics_report(m, i % 2, true, (uint32_t)i, "cannot connect");
 		metrics_push(i % 10 != 0);
 	}
 	return m;

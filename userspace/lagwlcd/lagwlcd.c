@@ -350,7 +350,9 @@ static void push(struct lagwlcd *d)
 			if (it->up && !it->has_lag)
 				it->up = false;	/* never report up without a lag */
 		}
-		metrics_report(p->metrics, it->up, it->has_lag, it->lag_ms);
+		metrics_report(p->metrics, it->up, it->has_lag, it->lag_ms,
+			       p->stale ? "no fresh probe result" :
+			       st.up && !it->up ? "up, but its lag is unknown" : st.reason);
 		n++;
 		if (d->dry_run && now - p->printed_ms + d->cfg.poll_ms / 2 >= DRY_PRINT_MS) {
 			p->printed_ms = now;

@@ -115,7 +115,8 @@ void metrics_probe(struct metrics_replica *m, uint64_t usec, enum probe_error er
 	pthread_mutex_unlock(&mu);
 }
 
-void metrics_report(struct metrics_replica *m, bool up, bool has_lag, uint32_t lag_ms)
+void metrics_report(struct metrics_replica *m, bool up, bool has_lag, uint32_t lag_ms,
+		    const char *reason)
 {
 	if (!m)
 		return;
@@ -124,6 +125,7 @@ void metrics_report(struct metrics_replica *m, bool up, bool has_lag, uint32_t l
 	m->up = up;
 	m->has_lag = up && has_lag;
 	m->lag_ms = lag_ms;
+	snprintf(m->reason, sizeof(m->reason), "%s", up ? "" : reason ? reason : "");
 	pthread_mutex_unlock(&mu);
 }
 
@@ -228,8 +230,8 @@ static void read_kernel(struct lnl *nl, bool *nl_open, struct kread *k)
 	}
 }
 
-/* The body of GET /metrics; 0 or -1 (out of memory). */
-static int render(struct lnl *nl, bool *nl_open, struct mbuf *b)
+/* The body of GET /metrics, or of GET /status; 0 or -1 (out of memory). */
+static int render(struct lnl *nl, bool *nl_open, bool status, struct mbuf *b)
 {
 	struct metrics_snapshot s = { .version = LAGWLC_VERSION };
 	struct kread k;
@@ -238,11 +240,12 @@ static int render(struct lnl *nl, bool *nl_open, struct mbuf *b)
 	k.v = snapshot(&k.n, &s.pushes, &s.push_failures);
 	if (k.n) {
 		qsort(k.v, k.n, sizeof(*k.v), key_cmp);
-		read_kernel(nl, nl_open, &k);
+		if (!status)
+			read_kernel(nl, nl_open, &k);
 	}
 	s.r = k.v;
 	s.n = k.n;
-	r = metrics_render(&s, b);
+	r = status ? metrics_render_status(&s, b) : metrics_render(&s, b);
 	free(k.v);
 	return r;
 }
@@ -335,14 +338,14 @@ static void handle(struct server *s, struct client *c)
 	q = strchr(sp1 + 1, '?');
 	if (q)
 		*q = '\0';
-	if (strcmp(sp1 + 1, "/metrics")) {
+	if (strcmp(sp1 + 1, "/metrics") && strcmp(sp1 + 1, "/status")) {
 		plain(s, c, 404, "Not Found", head);
 		return;
 	}
 	{
 		struct mbuf body = { 0 };
 
-		if (render(&s->nl, &s->nl_open, &body) < 0) {
+		if (render(&s->nl, &s->nl_open, !strcmp(sp1 + 1, "/status"), &body) < 0) {
 			mbuf_free(&body);
 			plain(s, c, 500, "Internal Server Error", head);
 			return;

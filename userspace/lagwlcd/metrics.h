@@ -2,7 +2,8 @@
 /*
  * lagwlcd's Prometheus endpoint (metrics_listen in lagwlcd.conf): a registry
  * of every probed replica's figures, fed by the probers and the main loop
- * under one mutex, and a thread of its own that serves GET /metrics over
+ * under one mutex, and a thread of its own that serves GET /metrics (and
+ * GET /status, lagwlcd's own view for lagwlcctl why) over
  * HTTP/1.x on a non-blocking socket, one request per connection. The main
  * loop waits in sigtimedwait() and takes no file descriptor, and a slow
  * client must delay neither probes nor pushes: hence the thread.
@@ -26,8 +27,9 @@ void metrics_forget(struct metrics_replica *m);
 /* A probe of usec microseconds ended (err: PROBE_OK if it measured a lag). */
 void metrics_probe(struct metrics_replica *m, uint64_t usec, enum probe_error err);
 
-/* What the main loop reported for the replica this poll. */
-void metrics_report(struct metrics_replica *m, bool up, bool has_lag, uint32_t lag_ms);
+/* What the main loop reported for the replica this poll; reason: why down. */
+void metrics_report(struct metrics_replica *m, bool up, bool has_lag, uint32_t lag_ms,
+		    const char *reason);
 
 /* A push (one poll's report) reached the kernel or failed. */
 void metrics_push(bool ok);

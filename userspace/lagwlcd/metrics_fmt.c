@@ -219,3 +219,35 @@ int metrics_render(const struct metrics_snapshot *s, struct mbuf *b)
 	}
 	return b->oom ? -1 : 0;
 }
+
+int metrics_render_status(const struct metrics_snapshot *s, struct mbuf *b)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct metrics_replica *r = &s->r[i];
+		char e[EP_STRLEN];
+		const char *c;
+
+		mbuf_printf(b, "%s\t", ep_format(&r->key, e, sizeof(e)));
+		if (!r->reported) {
+			mbuf_printf(b, "unknown\t-\t-\n");
+			continue;
+		}
+		if (r->up && r->has_lag) {
+			mbuf_printf(b, "up\t%u\t-\n", r->lag_ms);
+			continue;
+		}
+		mbuf_printf(b, "down\t-\t");
+		for (c = r->reason; *c; c++) {
+			unsigned char u = (unsigned char)*c;
+
+			if (u < 0x20 || u == 0x7f || u == '\\')
+				mbuf_printf(b, "\\x%02x", u);
+			else
+				mbuf_printf(b, "%c", *c);
+		}
+		mbuf_printf(b, "%s\n", r->reason[0] ? "" : "-");
+	}
+	return b->oom ? -1 : 0;
+}

@@ -34,6 +34,8 @@ extern const char *const probe_error_names[PROBE_NERRORS];
 #define METRICS_NBUCKETS 13
 extern const double metrics_bucket_le[METRICS_NBUCKETS];
 
+#define METRICS_REASON_MAX 512
+
 /* One replica's figures. */
 struct metrics_replica {
 	struct endpoint key;
@@ -42,6 +44,7 @@ struct metrics_replica {
 	bool up;
 	bool has_lag;			/* up and the lag known */
 	uint32_t lag_ms;
+	char reason[METRICS_REASON_MAX];	/* why down, as lagwlcd logs it */
 	/* the kernel's state for it: LAGWLC_STATE_OK... or -1 when unknown */
 	int kstate;
 	/* probes: per-bucket counts (not cumulative), all probes, their seconds */
@@ -77,5 +80,17 @@ void metrics_observe(struct metrics_replica *r, double sec);
 
 /* The whole exposition of s into b (appended); -1 if out of memory. */
 int metrics_render(const struct metrics_snapshot *s, struct mbuf *b);
+
+/*
+ * lagwlcd's own view of each replica, for lagwlcctl why (GET /status): one
+ * line per replica, four fields separated by tabs:
+ *
+ *   ADDR:PORT  up|down|unknown  LAG_MS|-  REASON|-
+ *
+ * "unknown" before its first report. REASON is why lagwlcd reports it down,
+ * with backslash and control characters (tab and newline included) written
+ * as \xNN. -1 if out of memory.
+ */
+int metrics_render_status(const struct metrics_snapshot *s, struct mbuf *b);
 
 #endif
