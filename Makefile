@@ -96,11 +96,13 @@ DEBUG_VM_TIMEOUT ?= 3600
 debug-kernel:
 	scripts/debug-kernel
 
+# (the build on a line of its own: make -n runs every line naming $(MAKE))
 check-debug: deps
-	kver=$$(scripts/debug-kernel) && \
-	$(MAKE) kmodule W=1 KVER=$$kver && \
-	$(MAKE) userspace && \
-	LAGWLC_KVER=$$kver LAGWLC_VM_MEM=$(DEBUG_VM_MEM) LAGWLC_VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) \
+	scripts/debug-kernel >/dev/null
+	$(MAKE) kmodule W=1 KVER=$$(scripts/debug-kernel kver)
+	$(MAKE) userspace
+	LAGWLC_KVER=$$(scripts/debug-kernel kver) LAGWLC_VM_MEM=$(DEBUG_VM_MEM) \
+		LAGWLC_VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) \
 		tests/run $(addprefix tests/vm/,$(addsuffix .sh,$(DEBUG_TESTS)))
 
 check: deps
