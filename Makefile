@@ -8,6 +8,9 @@
 #                         lab kernel (bookworm's 6.1)
 #   make check-kernels    the same, plus the kernel suite on trixie's 6.12 and
 #                         sid's 7.x and the DKMS upgrade test (LAB_SUITES)
+#   make check-debug      the kernel-side tests (DEBUG_TESTS) on the debug lab
+#                         kernel: KASAN, lockdep, kmemleak, UBSAN (scripts/debug-kernel
+#                         builds it, cold about half an hour, or reuses it)
 #   make demo             the lab demo in a VM
 #   make bench            lagwlc against rr and wlc in the lab VM (bench/results/latest)
 #   make bench-decision   the cost of a decision and the connection rate, lagwlc
@@ -78,6 +81,30 @@ lab-kernels:
 check-kernels:
 	$(MAKE) check LAB_SUITES="trixie sid"
 
+# The debug kernel (scripts/debug-kernel: Debian's 6.1 sources, small, with
+# KASAN, lockdep, RCU and atomic-sleep checking, debug objects, kmemleak,
+# UBSAN, list debugging): the module built for it in build/KVER (make
+# kmodule, W=1), then the kernel-side tests on it, each TAP line naming the
+# kernel; any checker's report or a kmemleak finding after a test fails it
+# (tests/vm/run). Not in make check: the kernel's cold build alone is about
+# half an hour on a 2-core machine, and the checkers slow the guest down
+# several times. DEBUG_VM_MEM/DEBUG_VM_TIMEOUT: each guest's memory (KASAN's
+# shadow, kmemleak's objects) and time limit.
+DEBUG_TESTS ?= t-module-lifecycle t-wlc-differential t-lag-scheduling t-netlink t-lagwlcctl
+DEBUG_VM_MEM ?= 2048
+DEBUG_VM_TIMEOUT ?= 3600
+debug-kernel:
+	scripts/debug-kernel
+
+# (the build on a line of its own: make -n runs every line naming $(MAKE))
+check-debug: deps
+	scripts/debug-kernel >/dev/null
+	$(MAKE) kmodule W=1 KVER=$$(scripts/debug-kernel kver)
+	$(MAKE) userspace
+	LAGWLC_KVER=$$(scripts/debug-kernel kver) LAGWLC_VM_MEM=$(DEBUG_VM_MEM) \
+		LAGWLC_VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) \
+		tests/run $(addprefix tests/vm/,$(addsuffix .sh,$(DEBUG_TESTS)))
+
 check: deps
 	$(MAKE) module W=1 KVER=$(LAB_KVER)
 	$(MAKE) userspace
@@ -141,5 +168,5 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/unit clean
 
-.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels lab-kernels demo bench bench-decision bench-balance \
+.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels check-debug debug-kernel lab-kernels demo bench bench-decision bench-balance \
 	install uninstall dkms-install dkms-uninstall clean

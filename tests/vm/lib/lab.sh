@@ -81,11 +81,13 @@ diag() {
 # Re-run the calling script in a guest unless already in one.
 # LAB_VM_ARGS (an array) may add tests/vm/run options, e.g. (--timeout 900).
 # LAGWLC_VM_TIMEOUT=S in the environment overrides the test's own limit (a
-# loaded machine: qemu TCG shares its cores).
+# loaded machine: qemu TCG shares its cores), LAGWLC_VM_MEM=MB its memory
+# (the debug kernel: KASAN's shadow and kmemleak's objects, make check-debug).
 lab_boot_self() {
 	[ -n "${LAGWLC_VM:-}" ] && return 0
 	exec "$LAB_TOP/tests/vm/run" "${LAB_VM_ARGS[@]}" \
-		${LAGWLC_VM_TIMEOUT:+--timeout "$LAGWLC_VM_TIMEOUT"} -- "$(realpath "$0")" "$@"
+		${LAGWLC_VM_TIMEOUT:+--timeout "$LAGWLC_VM_TIMEOUT"} \
+		${LAGWLC_VM_MEM:+--mem "$LAGWLC_VM_MEM"} -- "$(realpath "$0")" "$@"
 }
 
 # ---- commands in namespaces, echoed so that a log reads like a story -----
