@@ -173,7 +173,7 @@ static const char *parse(const char *buf, size_t len, char *err, size_t errlen)
 
 static void test_memory(void)
 {
-	char err[CONFIG_ERR_MAX], *big;
+	char err[CONFIG_ERR_MAX], *big, a[EP_STRLEN];
 	const char nul[] = "[lagwlcd]\ntimeout = 1s\0\n";
 	const char *s;
 	struct config cfg;
@@ -221,6 +221,18 @@ static void test_memory(void)
 	s = "[lagwlcd]\nconn_reuse_mode = auto\n";
 	config_parse("mem.conf", s, strlen(s), &cfg, err, sizeof(err));
 	tap_ok(!cfg.conn_reuse_keep, "conn_reuse_mode = auto");
+	config_free(&cfg);
+
+	/* the metrics endpoint: off unless given, IPv4 or IPv6 */
+	s = "[lagwlcd]\nmetrics_listen = [::1]:9731\n";
+	config_parse("mem.conf", s, strlen(s), &cfg, err, sizeof(err));
+	tap_ok(cfg.metrics_on && cfg.metrics_ep.family == AF_INET6 && cfg.metrics_ep.port == 9731 &&
+	       !strcmp(ep_format(&cfg.metrics_ep, a, sizeof(a)), "[::1]:9731"),
+	       "metrics_listen = [::1]:9731");
+	config_free(&cfg);
+	s = "[lagwlcd]\nconn_reuse_mode = auto\n";
+	config_parse("mem.conf", s, strlen(s), &cfg, err, sizeof(err));
+	tap_ok(!cfg.metrics_on, "no metrics_listen: no endpoint");
 	config_free(&cfg);
 
 	/* settings given after the [replica] section still reach it */
@@ -350,7 +362,7 @@ int main(int argc, char **argv)
 	}
 	free(dir);
 	n = bad_files(&files);
-	tap_plan((int)n + 11 + 12 + 7);
+	tap_plan((int)n + 11 + 14 + 7);
 	test_corpus(files, n);
 	for (i = 0; i < n; i++)
 		free(files[i]);

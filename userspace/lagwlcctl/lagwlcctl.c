@@ -30,6 +30,8 @@ static const struct {
 	{ "monitor", cmd_monitor, "", "print replicas' state changes as they happen" },
 	{ "check", cmd_check, "[--max-age MS] [--conn-reuse]",
 	  "exit 0 if the module answers (and lagwlcd reported a replica up within MS; and no lagwlc DR service lacks bit 2 of conn_reuse_mode), for keepalived" },
+	{ "why", cmd_why, "[-m ADDR:PORT] [ADDR:PORT ...]",
+	  "lagwlcd's own view of each replica and why it reports one down, from its metrics endpoint (127.0.0.1:9731)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

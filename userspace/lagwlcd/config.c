@@ -45,6 +45,7 @@ enum key_id {
 	K_ADOPT,
 	K_PROBE,
 	K_CONN_REUSE_MODE,
+	K_METRICS_LISTEN,
 	NKEYS
 };
 
@@ -69,6 +70,7 @@ static const struct {
 	[K_ADOPT]		= { "adopt", IN_GLOBAL, true },
 	[K_PROBE]		= { "probe", IN_REPLICA, false },
 	[K_CONN_REUSE_MODE]	= { "conn_reuse_mode", IN_GLOBAL, false },
+	[K_METRICS_LISTEN]	= { "metrics_listen", IN_GLOBAL, false },
 };
 
 /* A [replica] section while parsing: which keys it set, and where. */
@@ -536,6 +538,11 @@ static int assignment(struct parser *p, char *s)
 		else
 			return fail(p, "conn_reuse_mode \"%s\": expected auto (set bit 2 of net.ipv4.vs.conn_reuse_mode when a lagwlc service forwards by DR or TUN) or keep (never change it)",
 				    Q(val));
+		return 0;
+	case K_METRICS_LISTEN:
+		if (ep_parse(val, &cfg->metrics_ep, why, sizeof(why)) < 0)
+			return fail(p, "metrics_listen: %s", why);
+		cfg->metrics_on = true;
 		return 0;
 	case K_PROBE:
 		if (ep_parse(val, &cfg->replicas[p->cur].probe, why, sizeof(why)) < 0)

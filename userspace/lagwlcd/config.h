@@ -70,6 +70,8 @@ struct config {
 	uint32_t poll_ms;
 	bool discover;
 	bool conn_reuse_keep;		/* conn_reuse_mode = keep: never write the sysctl */
+	bool metrics_on;		/* metrics_listen given: serve Prometheus metrics */
+	struct endpoint metrics_ep;	/* where */
 	struct settings global;
 	struct replica_conf *replicas;
 	size_t nreplicas;

@@ -27,6 +27,7 @@
 #include "discover.h"
 #include "ipvs.h"
 #include "log.h"
+#include "metrics.h"
 #include "probe.h"
 #include "push.h"
 #include "sdnotify.h"
@@ -355,6 +356,9 @@ static void push(struct lagwlcd *d)
 			if (it->up && !it->has_lag)
 				it->up = false;	/* never report up without a lag */
 		}
+		metrics_report(p->metrics, it->up, it->has_lag, it->lag_ms,
+			       p->stale ? "no fresh probe result" :
+			       st.up && !it->up ? "up, but its lag is unknown" : st.reason);
 		n++;
 		if (d->dry_run && now - p->printed_ms + d->cfg.poll_ms / 2 >= DRY_PRINT_MS) {
 			p->printed_ms = now;
@@ -366,11 +370,12 @@ static void push(struct lagwlcd *d)
 					 p->stale ? "no fresh probe result" : st.reason);
 		}
 	}
-	if (!d->dry_run && n)
+	if (!d->dry_run && n) {
 		sent = pusher_send(&d->ps, items, n);
-	if (!d->dry_run && n && !sent)
-		for (p = d->probers; p; p = p->next)
+		metrics_push(sent == 0);
+		for (p = d->probers; !sent && p; p = p->next)
 			p->pushed = true;
+	}
 	sdstatus_push(&d->sds, &d->ps, items, n, count, sent, d->dry_run);
 	free(items);
 }
@@ -409,6 +414,7 @@ static int reload(struct lagwlcd *d, const char *file)
 	d->cfg = nc;
 	adopt_memo_free(&d->memo);
 	d->memo = nm;
+	metrics_configure(&d->cfg);	/* a failure is logged; probing goes on */
 	rescan(d);
 	d->next_rescan = mono_ms() + (d->cfg.poll_ms * 4 > RESCAN_MIN_MS ? d->cfg.poll_ms * 4 :
 				     RESCAN_MIN_MS);
@@ -426,6 +432,11 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 		return 1;
 	if (adopt_memo_init(&d->memo, &d->cfg) < 0) {
 		log_err("out of memory");
+		pusher_close(&d->ps);
+		return 1;
+	}
+	if (metrics_configure(&d->cfg) < 0) {
+		adopt_memo_free(&d->memo);
 		pusher_close(&d->ps);
 		return 1;
 	}
@@ -499,6 +510,7 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 		d->dying = p;
 	}
 	reap(d, true);
+	metrics_stop();
 	/* closing the socket makes the module mark our replicas stale at once */
 	pusher_close(&d->ps);
 	ipvs_free(&d->ipvs);

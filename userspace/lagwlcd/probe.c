@@ -113,8 +113,14 @@ static void down(struct probe_state *st, const char *fmt, const char *what)
 	snprintf(st->reason, sizeof(st->reason), fmt, what);
 }
 
-/* One probe on an open connection; closes it if it broke. */
-static void measure(struct prober *p, struct conn *c, const struct settings *s,
+/* A failed query's class: the connection broke (or timed out), or the server said no. */
+static enum probe_error query_error(MYSQL *m)
+{
+	return db_conn_lost(m) ? PROBE_ERR_CONNECTION_LOST : PROBE_ERR_QUERY;
+}
+
+/* One probe on an open connection; closes it if it broke. Why it failed, or PROBE_OK. */
+static enum probe_error measure(struct prober *p, struct conn *c, const struct settings *s,
 		    const char *name, struct probe_state *st)
 {
 	struct lag_policy pol = {
@@ -125,6 +131,8 @@ static void measure(struct prober *p, struct conn *c, const struct settings *s,
 	char err[VERDICT_REASON_MAX], q[768], what[200];
 	struct db_result r;
 	struct verdict v;
+	enum probe_error fail;
+	bool hb_up;
 	int ro;
 
 	while (db_query(c->m, c->status_query, c->status_query, &r, err, sizeof(err)) < 0) {
@@ -136,12 +144,14 @@ static void measure(struct prober *p, struct conn *c, const struct settings *s,
 			continue;
 		}
 		down(st, "%s", err);
+		fail = query_error(c->m);
 		if (db_conn_lost(c->m))
 			conn_close(p, c);
-		return;
+		return fail;
 	}
 	status_eval(&r.view, &pol, &v);
 	db_result_free(&r);
+	hb_up = v.up;	/* up until the heartbeat says otherwise */
 
 	aux_query(s, pol.heartbeat && v.up && !v.not_replica, q, sizeof(q));
 	if (pol.heartbeat && v.up && !v.not_replica)
@@ -156,9 +166,10 @@ static void measure(struct prober *p, struct conn *c, const struct settings *s,
 		db_result_free(&r);
 		if (db_conn_lost(c->m) || (pol.heartbeat && v.up && !v.not_replica)) {
 			down(st, "%s", err);
+			fail = db_conn_lost(c->m) ? PROBE_ERR_CONNECTION_LOST : PROBE_ERR_HEARTBEAT;
 			if (db_conn_lost(c->m))
 				conn_close(p, c);
-			return;
+			return fail;
 		}
 		log_debug("%s: %s", name, err);
 	} else {
@@ -187,6 +198,9 @@ static void measure(struct prober *p, struct conn *c, const struct settings *s,
 	snprintf(st->reason, sizeof(st->reason), "%s", v.reason);
 	if (v.not_replica && v.up)
 		st->source = LAG_SOURCE_AUTO;	/* a primary: lag 0 by rule */
+	if (!v.up)
+		return pol.heartbeat && hb_up ? PROBE_ERR_HEARTBEAT : PROBE_ERR_REPLICATION;
+	return st->has_lag ? PROBE_OK : PROBE_ERR_NO_LAG;
 }
 
 static void (*notify)(void);
@@ -211,7 +225,8 @@ static void *run(void *arg)
 		struct settings s;
 		struct probe_state st;
 		uint32_t poll;
-		uint64_t start, until;
+		uint64_t start, until, start_us, end_us;
+		enum probe_error fail;
 		bool drop;
 
 		pthread_mutex_lock(&p->mu);
@@ -233,13 +248,17 @@ static void *run(void *arg)
 			backoff = 0;
 		}
 		start = mono_ms();
+		start_us = mono_us();
 		memset(&st, 0, sizeof(st));
 		st.valid = true;
 		st.when_ms = start;
 		st.source = lag_source_effective(&s);
+		/* waiting to reconnect is no probe: nothing for the metrics */
+		fail = PROBE_NERRORS;
 		if (!c.m && start >= next_connect) {
 			MYSQL *m = db_connect(&probe, &s, conn_err, sizeof(conn_err));
 
+			fail = PROBE_ERR_CONNECT;
 			if (m) {
 				conn_opened(p, &c, m);
 				backoff = 0;
@@ -252,15 +271,19 @@ static void *run(void *arg)
 			}
 		}
 		if (c.m)
-			measure(p, &c, &s, name, &st);
+			fail = measure(p, &c, &s, name, &st);
 		else
 			down(&st, "%s", conn_err);
+		end_us = mono_us();
 
 		/* a lag is as of the probe's start; "down" as of its end */
 		if (!st.up)
 			st.when_ms = mono_ms();
 		pthread_mutex_lock(&p->mu);
 		p->st = st;
+		/* under mu and not stopping: the entry is not forgotten yet */
+		if (!p->stop && fail != PROBE_NERRORS)
+			metrics_probe(p->metrics, end_us - start_us, fail);
 		pthread_mutex_unlock(&p->mu);
 
 		pthread_mutex_lock(&p->mu);
@@ -333,6 +356,7 @@ struct prober *prober_start(const struct endpoint *key, const struct endpoint *p
 	p->poll_ms = poll_ms;
 	p->fd = -1;
 	p->st.when_ms = mono_ms();	/* its start, until a first result */
+	p->metrics = metrics_add(key);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -342,6 +366,7 @@ struct prober *prober_start(const struct endpoint *key, const struct endpoint *p
 	if (r) {
 		log_err("%s: cannot start its thread: %s",
 			prober_name(key, probe, name, sizeof(name)), strerror(r));
+		metrics_forget(p->metrics);
 		pthread_cond_destroy(&p->cv);
 		pthread_mutex_destroy(&p->mu);
 		free(p);
@@ -373,13 +398,19 @@ int prober_update(struct prober *p, const struct endpoint *probe, const struct s
 
 void prober_stop(struct prober *p)
 {
+	struct metrics_replica *m;
+
 	pthread_mutex_lock(&p->mu);
 	p->stop = true;
 	/* a query in progress returns at once rather than after its timeout */
 	if (p->fd >= 0)
 		shutdown(p->fd, SHUT_RDWR);
 	pthread_cond_signal(&p->cv);
+	m = p->metrics;
+	p->metrics = NULL;
 	pthread_mutex_unlock(&p->mu);
+	/* the thread reports no probe once stop is set (run()) */
+	metrics_forget(m);
 }
 
 bool prober_finished(struct prober *p)

@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "config.h"
 #include "lagsource.h"
+#include "metrics.h"
 
 /* The latest measurement of a replica. */
 struct probe_state {
@@ -42,6 +43,7 @@ struct prober {
 	bool finished;			/* the thread has returned */
 	int fd;				/* the connection's socket, -1 */
 	struct probe_state st;
+	struct metrics_replica *metrics;	/* its figures (metrics.h), NULL once stopped */
 
 	/* the main thread's own */
 	struct endpoint shown;		/* probe, as last set: for the main thread's logs */

@@ -9,6 +9,9 @@
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t mono_ms(void);
 
+/* Microseconds of CLOCK_MONOTONIC. */
+uint64_t mono_us(void);
+
 /*
  * Wait until mono_ms() reaches deadline or one of the signals of set
  * (blocked in every thread) arrives: its number, or 0 at the deadline.
