@@ -81,8 +81,13 @@ else:
 EOF
 }
 
-# in_range V LO HI: LO <= V <= HI (decimals)
-in_range() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v + 0 >= lo && v + 0 <= hi) }'; }
+# in_range V LO HI: V is a number and LO <= V <= HI. A word such as
+# "none" (promq's empty result) is not 0: awk would read it as 0.
+in_range() {
+	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN {
+		exit !(v ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ &&
+		       v + 0 >= lo && v + 0 <= hi) }'
+}
 
 # ---- 1. the fixture, lagwlcd serving ---------------------------------------------
 for tool in curl promtool prometheus; do
@@ -167,7 +172,7 @@ for r in r1 r2 r3; do
 	sbm=$(db_lag $r)
 	diag "$r: up $up, lag $lag s (Seconds_Behind_Master $sbm), state $st, probes $cnt (+Inf $inf), last success $(awk -v n="$now" -v l="$last" 'BEGIN { printf "%.1f", n - l }') s ago"
 	[ "$up" = 1 ] && [ "$inf" = "$cnt" ] && [ "${cnt:-0}" -gt 0 ] &&
-		in_range "$last" "$(awk -v n="$now" 'BEGIN { print n - 5 }')" "$now" || ok=1
+		in_range "$last" "$(awk -v n="$now" 'BEGIN { printf "%.3f", n - 5 }')" "$now" || ok=1
 	if [ $r = r3 ]; then
 		in_range "$lag" $((DELAY - 1)) $((DELAY + 3)) && [ "$st" = lagging ] || ok=1
 	else
