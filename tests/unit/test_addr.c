@@ -133,6 +133,29 @@ static void test_addr(void)
 	ep_parse("10.0.0.1:3306", &b, err, sizeof(err));
 	tap_ok(ep_equal(&a, &b) && !ep_equal(&a, &(struct endpoint){ .family = AF_INET6 }),
 	       "ep_equal");
+
+	/* the socket address bind() and connect() get: port in network order */
+	{
+		struct sockaddr_storage ss;
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		socklen_t sl;
+
+		memset(&ss, 0xa5, sizeof(ss));
+		ep_parse("10.0.0.1:3306", &a, err, sizeof(err));
+		sl = ep_sockaddr(&a, &ss);
+		tap_ok(sl == sizeof(*sin) && sin->sin_family == AF_INET &&
+		       sin->sin_port == htons(3306) && sin->sin_addr.s_addr == htonl(0x0a000001) &&
+		       !sin->sin_zero[0] && !sin->sin_zero[7],
+		       "ep_sockaddr: IPv4, port in network order, the rest zeroed");
+		memset(&ss, 0xa5, sizeof(ss));
+		ep_parse("[2001:db8::ab]:9731", &a, err, sizeof(err));
+		sl = ep_sockaddr(&a, &ss);
+		tap_ok(sl == sizeof(*sin6) && sin6->sin6_family == AF_INET6 &&
+		       sin6->sin6_port == htons(9731) && sin6->sin6_addr.s6_addr[15] == 0xab &&
+		       !sin6->sin6_flowinfo && !sin6->sin6_scope_id,
+		       "ep_sockaddr: IPv6, port in network order, flow and scope zero");
+	}
 }
 
 static void lag_ok(const char *in, uint32_t want)
@@ -281,7 +304,7 @@ static void test_json(void)
 
 int main(void)
 {
-	tap_plan(90);
+	tap_plan(92);
 	test_addr();
 	test_values();
 	test_json();

@@ -58,28 +58,14 @@ static char *fetch(const struct endpoint *ep)
 {
 	static const char req[] = "GET /status HTTP/1.0\r\nHost: lagwlcd\r\n\r\n";
 	long long deadline = now_ms() + WHY_TIMEOUT_MS;
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss;
 	socklen_t sl;
 	char *buf = NULL;
 	size_t len = 0, cap = 0, sent = 0;
 	int fd, e, soerr;
 	socklen_t el = sizeof(soerr);
 
-	if (ep->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr = ep->addr.v4;
-		sin->sin_port = htons(ep->port);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = ep->addr.v6;
-		sin6->sin6_port = htons(ep->port);
-		sl = sizeof(*sin6);
-	}
+	sl = ep_sockaddr(ep, &ss);
 	fd = socket(ep->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;

@@ -519,22 +519,7 @@ static int listen_on(const struct endpoint *ep)
 	char e[EP_STRLEN];
 	int fd, one = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (ep->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr = ep->addr.v4;
-		sin->sin_port = htons(ep->port);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = ep->addr.v6;
-		sin6->sin6_port = htons(ep->port);
-		sl = sizeof(*sin6);
-	}
+	sl = ep_sockaddr(ep, &ss);
 	fd = socket(ep->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto err;

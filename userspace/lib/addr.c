@@ -147,6 +147,26 @@ void ep_set(struct endpoint *ep, int family, const void *addr, uint16_t port)
 	ep->port = port;
 }
 
+socklen_t ep_sockaddr(const struct endpoint *ep, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ep->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr = ep->addr.v4;
+		sin->sin_port = htons(ep->port);
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = ep->addr.v6;
+		sin6->sin6_port = htons(ep->port);
+		return sizeof(*sin6);
+	}
+}
+
 int ep_cmp(const struct endpoint *a, const struct endpoint *b)
 {
 	int r;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 /* "[" IPv6 "]:" port and a NUL fit in this. */
 #define EP_STRLEN (INET6_ADDRSTRLEN + 8)
@@ -47,6 +48,9 @@ const char *ep_format_addr(const struct endpoint *ep, char *buf, size_t len);
 
 /* Fill ep from a raw address of the given family (4 or 16 bytes). */
 void ep_set(struct endpoint *ep, int family, const void *addr, uint16_t port);
+
+/* ep as a socket address in *ss, zeroed first; returns its length. */
+socklen_t ep_sockaddr(const struct endpoint *ep, struct sockaddr_storage *ss);
 
 /* Total order: IPv4 before IPv6, then address bytes, then port. */
 int ep_cmp(const struct endpoint *a, const struct endpoint *b);
