@@ -121,18 +121,6 @@ stalled() {
 	echo "$m"
 }
 
-# lagwlcd_stop PID SECONDS: SIGTERM; its exit status (124: killed after SECONDS)
-lagwlcd_stop() {
-	local i
-	kill -TERM "$1"
-	for ((i = 0; i < $2 * 10; i++)); do
-		_db_gone "$1" && { wait "$1"; return; }
-		sleep 0.1
-	done
-	kill -KILL "$1"
-	wait "$1"
-	return 124
-}
 
 # ---- the fixture -------------------------------------------------------------------
 lab_load_module || { echo "Bail out! cannot load the module"; exit 1; }
@@ -305,7 +293,7 @@ ktap_result $r "SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1; a refused
 
 # ---- 7. SIGTERM -------------------------------------------------------------------------
 T5=$EPOCHREALTIME
-lagwlcd_stop $MAIN 20
+term_wait $MAIN 20
 st=$?
 stop=$(notes_after "$N" "$T5" | grep -v WATCHDOG)
 diag "SIGTERM: status $st; notifications after it:"
@@ -334,7 +322,7 @@ for ((i = 0; i < 300; i++)); do
 	sleep 0.1
 done
 sleep 3
-lagwlcd_stop $P2 20
+term_wait $P2 20
 st=$?
 sleep 0.3
 diag "status $st; log:"

@@ -80,19 +80,6 @@ lagwlcd_start() {
 	LAB_PIDS+=("$LPID")
 }
 
-# lagwlcd_stop PID SECONDS: SIGTERM; its exit status (124: still running
-# after SECONDS, then killed)
-lagwlcd_stop() {
-	local i
-	kill -TERM "$1"
-	for ((i = 0; i < $2 * 10; i++)); do
-		_db_gone "$1" && { wait "$1"; return; }
-		sleep 0.1
-	done
-	kill -KILL "$1"
-	wait "$1"
-	return 124
-}
 
 # lw_start TIMEOUT [--hold S] COND...: lib/lagwatch.py on the director, in
 # the background, output in $W/lw.out; returns once it dumps. lw_go then
@@ -297,7 +284,7 @@ ktap_result $ok "MASTER_DELAY=$DELAY on r3: its heartbeat lag $((DELAY * 1000)) 
 met_wall=$(awk -v t="$T0" -v m="$met" 'BEGIN { printf "%.3f", t + m / 1000 }')
 from=$(date -d "@$met_wall" +%H:%M:%S.%3N)
 drc=0
-lagwlcd_stop "$DRY" 10 || drc=$?
+term_wait "$DRY" 10 || drc=$?
 pairs=$(awk -v from="$from" '
 	function sod(s,  a) { split(s, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
 	sod($1) < sod(from) { next }
@@ -462,7 +449,7 @@ ktap_result $ok "SIGHUP with a bad configuration: refused as $CONF:$bad, the old
 lw_start 5 r1.state=stale r2.state=stale r3.state=stale primary.state=stale
 lw_go
 rc=0
-lagwlcd_stop "$MAIN" 10 || rc=$?
+term_wait "$MAIN" 10 || rc=$?
 gone=$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
 lw_wait
 ok=$?
@@ -508,7 +495,7 @@ done
 grep -q 'reload refused' "$VGLOG" || { diag "no refused reload in the log"; ok=1; }
 t1=$SECONDS
 rc=0
-lagwlcd_stop "$VG" 120 || rc=$?
+term_wait "$VG" 120 || rc=$?
 diag "valgrind: lagwlcd exited with status $rc ($((SECONDS - t1)) s after SIGTERM; $((SECONDS - t)) s under valgrind in all)"
 grep -E '==[0-9]+==|error:' "$VGLOG" | head -n 40 | sed 's/^/#   | /'
 [ $rc -eq 0 ] || ok=1

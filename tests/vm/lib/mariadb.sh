@@ -80,6 +80,21 @@ _db_gone() {
 	[ ! -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
 
+# term_wait PID SECONDS: SIGTERM a child of this shell (lagwlcd, say) and
+# wait for it: its exit status, or 124 when it still ran after SECONDS
+# (it is then killed)
+term_wait() {
+	local i
+	kill -TERM "$1"
+	for ((i = 0; i < $2 * 10; i++)); do
+		_db_gone "$1" && { wait "$1"; return; }
+		sleep 0.1
+	done
+	kill -KILL "$1"
+	wait "$1"
+	return 124
+}
+
 # _db_wait_gone PID SECONDS: reap/wait for PID to end; false on timeout
 _db_wait_gone() {
 	local pid=$1 i
