@@ -195,9 +195,10 @@ ktap_result $? "system user lagwlcd; /etc/lagwlc root's, writable by no one else
 # 8: enabled, not started, conditioned on the option file
 unit=$(dpkg -L lagwlc | grep '/systemd/system/lagwlcd.service$')
 link=/etc/systemd/system/multi-user.target.wants/lagwlcd.service
-diag "$link -> $(readlink "$link")"
+# (systemctl --root: offline, from the unit files; no systemd runs here)
+diag "$link -> $(readlink "$link"); systemctl is-enabled: $(systemctl --root=/ is-enabled lagwlcd.service 2>&1)"
 [ -n "$unit" ] && [ "$(readlink "$link")" = "$unit" ] &&
-	deb-systemd-helper --quiet is-enabled lagwlcd.service &&
+	[ "$(systemctl --root=/ is-enabled lagwlcd.service 2>&1)" = enabled ] &&
 	! grep -E 'deb-systemd-invoke.*(start|restart)' /var/lib/dpkg/info/lagwlc.postinst &&
 	grep -qx 'ConditionPathExists=/etc/lagwlc/client.cnf' "$unit.d/debian.conf"
 ktap_result $? "lagwlcd.service enabled, not started by the postinst, ConditionPathExists=/etc/lagwlc/client.cnf"
