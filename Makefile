@@ -18,6 +18,9 @@
 #                         BENCH_BEFORE=REV also measures revision REV's module)
 #   make install          user space, and the module for KVER
 #   make dkms-install     register, build and install through DKMS for KVER
+#   make install-userspace    user space only (PREFIX, DESTDIR; debian/rules)
+#   make install-dkms-src     the module's sources for DKMS in
+#                         DESTDIR/usr/src/lagwlc-VERSION (debian/rules)
 #   make fuzz             fuzz lagwlcd's configuration parser (FUZZ_SECONDS, 20)
 
 KVER ?= $(shell uname -r)
@@ -26,6 +29,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := /usr/src/lagwlc-$(VERSION)
+# what DKMS (and make kmodule) builds the module from
+MODULE_SRCS := Kbuild dkms.conf kmod include
 
 # The lab boots Debian's own kernel: the newest one with image and headers.
 LAB_KVER = $(shell scripts/lab-kver)
@@ -49,7 +54,7 @@ module: kdir-check
 KBUILD_COPY := $(CURDIR)/build/$(KVER)
 kmodule: kdir-check
 	rm -rf $(KBUILD_COPY) && mkdir -p $(KBUILD_COPY)
-	cp -r Kbuild dkms.conf kmod include $(KBUILD_COPY)/
+	cp -r $(MODULE_SRCS) $(KBUILD_COPY)/
 	$(MAKE) -C $(KDIR) M=$(KBUILD_COPY) modules
 
 userspace:
@@ -134,9 +139,21 @@ bench-decision: deps
 	LAGWLC_KVER=$(LAB_KVER) bench/connrate $(BENCH_ARGS) $(BENCH_HOTPATH)
 	/usr/bin/python3 bench/report.py --decision $(BENCH_HOTPATH)
 
-install: module userspace
+install: module install-userspace
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
+
+# no kernel needed: the Debian package's lagwlc (debian/rules)
+install-userspace: userspace
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+# The sources DKMS builds from, as the lagwlc-dkms package and make
+# dkms-install put them: the sources only, none of a build's objects in
+# kmod/ (no build, no dkms call; files 0644)
+install-dkms-src:
+	rm -rf $(DESTDIR)$(DKMS_SRC)
+	set -e; for f in $$(find $(MODULE_SRCS) -type f \( -name '*.[ch]' -o -name Kbuild -o -name dkms.conf \) | sort); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMS_SRC)/$$f; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/ip_vs_lagwlc.ko
@@ -145,9 +162,7 @@ uninstall:
 
 dkms-install: kdir-check
 	-dkms remove lagwlc/$(VERSION) --all >/dev/null 2>&1
-	rm -rf $(DKMS_SRC)
-	mkdir -p $(DKMS_SRC)
-	cp -r Kbuild dkms.conf kmod include $(DKMS_SRC)/
+	$(MAKE) install-dkms-src DESTDIR=
 	dkms add lagwlc/$(VERSION)
 	dkms build lagwlc/$(VERSION) -k $(KVER)
 	dkms install lagwlc/$(VERSION) -k $(KVER)
@@ -169,4 +184,4 @@ clean:
 	$(MAKE) -C tests/unit clean
 
 .PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels check-debug debug-kernel lab-kernels demo bench bench-decision bench-balance \
-	install uninstall dkms-install dkms-uninstall clean
+	install install-userspace install-dkms-src uninstall dkms-install dkms-uninstall clean
