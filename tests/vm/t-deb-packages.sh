@@ -189,8 +189,9 @@ dpkg-query -W -f '${Conffiles}\n' lagwlc 2>/dev/null | sed '/^$/d; s/^ */# conff
 [ -n "$uid" ] && [ "$uid" -lt 1000 ] &&
 	[ "$(stat -c '%U:%G' /etc/lagwlc)" = root:root ] &&
 	[ $((0$(stat -c '%a' /etc/lagwlc) & 022)) = 0 ] &&
-	dpkg-query -W -f '${Conffiles}\n' lagwlc | grep -q '^ /etc/lagwlc/lagwlcd.conf '
-ktap_result $? "system user lagwlcd; /etc/lagwlc root's, writable by no one else; lagwlcd.conf a conffile"
+	dpkg-query -W -f '${Conffiles}\n' lagwlc | grep -q '^ /etc/lagwlc/lagwlcd.conf ' &&
+	[ "$(dpkg -L lagwlc | grep -cE '^/usr/share/bash-completion/completions/(lagwlcctl|lagwlcd)$')" = 2 ]
+ktap_result $? "system user lagwlcd; /etc/lagwlc root's, writable by no one else; lagwlcd.conf a conffile; bash completion for lagwlcctl and lagwlcd"
 
 # 8: enabled, not started, conditioned on the option file
 unit=$(dpkg -L lagwlc | grep '/systemd/system/lagwlcd.service$')
