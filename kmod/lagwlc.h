@@ -109,8 +109,9 @@ struct lagwlc_snap {
 /*
  * A lagwlc service's state, from init_service to done_service. IPVS's
  * svc->sched_data points to it, with LAGWLC_SVC_LAG or'ed in while some
- * destination's view is not plain (or there is no snapshot): the packet
- * path tells "exactly wlc" from the one word it has to load anyway.
+ * destination's view is not plain or it ramps (slow start), or there is
+ * no snapshot: the packet path tells "exactly wlc" from the one word it
+ * has to load anyway.
  * lagwlc_svc_publish() keeps the bit current, under lagwlc_net.lock.
  */
 struct lagwlc_svc {
