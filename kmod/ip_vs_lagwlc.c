@@ -16,6 +16,11 @@
  * left, and then only with all_lagging=least_lag: the least lagged wins.
  * With no lag known, or every lag 0, the choice is exactly wlc's.
  *
+ * Slow start (slow_start_ms, off by default): a destination that enters
+ * the candidate set takes part in each decision with a probability that
+ * grows from 1/32 to 1 over slow_start_ms, which caps its share of new
+ * connections where wlc would give it all of them (lagwlc_rule.h).
+ *
  * lagwlc_rule.h states the rule and lagwlc_cost.h the arithmetic: integer
  * cross-multiplication, no division, no overflow at any weight, connection
  * count or lag. The lag table (lag_table.c) is fed over generic netlink
@@ -25,6 +30,7 @@
 
 #include <linux/module.h>
 #include <linux/kernel.h>
+#include <linux/random.h>
 #include <net/ip_vs.h>
 
 #include "lagwlc.h"
@@ -50,13 +56,15 @@ static __always_inline bool lagwlc_load_of(struct ip_vs_dest *dest,
 }
 
 static struct ip_vs_dest *lagwlc_done(struct ip_vs_service *svc,
-				      struct lagwlc_choice *choice)
+				      struct lagwlc_choice *choice,
+				      struct lagwlc_choice *held)
 {
 	struct ip_vs_dest *dest;
 	bool all_lagging;
 
-	dest = lagwlc_chosen(choice, lagwlc_param_all_lagging_reject(),
-			     &all_lagging);
+	dest = lagwlc_chosen_held(choice, held,
+				  lagwlc_param_all_lagging_reject(),
+				  &all_lagging);
 	if (!dest) {
 		ip_vs_scheduler_err(svc, all_lagging ?
 				    "every destination is lagging" :
@@ -112,11 +120,6 @@ rest:
 	return least;
 }
 
-/*
- * Every candidate class at once, from the snapshot: the general loop,
- * taken only when the fast one below found no normal candidate (every
- * destination lagging, down or overloaded).
- */
 /* Offer @dest, whose replica's view is @view, to the general loop. */
 static __always_inline void lagwlc_offer_dest(struct lagwlc_choice *choice,
 					      struct ip_vs_dest *dest, u32 view,
@@ -130,17 +133,54 @@ static __always_inline void lagwlc_offer_dest(struct lagwlc_choice *choice,
 	lagwlc_offer(choice, dest, lagwlc_view_class(view), &cand, penalty);
 }
 
+/*
+ * Does the ramp that started at @since (0: none) hold its destination back
+ * from this decision? One random number per ramping destination, and
+ * none once its ramp is over (lagwlc_rule.h).
+ */
+static bool lagwlc_ramp_holds(unsigned long since, unsigned long now, u32 len)
+{
+	unsigned long elapsed;
+
+	if (!since)
+		return false;
+	elapsed = lagwlc_ramp_elapsed(now, since);
+	if (elapsed >= len)
+		return false;
+	return !lagwlc_ramp_admit(elapsed, len, get_random_u32());
+}
+
+/*
+ * Every candidate class at once, from the snapshot: the general loop,
+ * taken when the fast one below found no normal candidate (every
+ * destination lagging, down or overloaded), when lag_penalty_ms is 0, and
+ * while some destination ramps: a normal destination its ramp holds back
+ * is offered apart, and chosen only when no other normal one is left.
+ */
 static noinline struct ip_vs_dest *
 lagwlc_schedule_snap(struct ip_vs_service *svc, struct lagwlc_snap *snap)
 {
 	u32 penalty = lagwlc_param_lag_penalty_ms();
-	struct lagwlc_choice choice = {};
+	struct lagwlc_choice choice = {}, held = {};
+	bool ramps = READ_ONCE(snap->ramping);
+	unsigned long now = 0;
 	unsigned int i;
+	u32 len = 0;
 
-	for (i = 0; i < snap->n; i++)
-		lagwlc_offer_dest(&choice, snap->slots[i].dest,
-				  READ_ONCE(snap->slots[i].view), penalty);
-	return lagwlc_done(svc, &choice);
+	if (ramps) {
+		len = lagwlc_param_slow_start_jiffies();
+		now = jiffies;
+	}
+	for (i = 0; i < snap->n; i++) {
+		u32 view = READ_ONCE(snap->slots[i].view);
+		struct lagwlc_choice *to = &choice;
+
+		if (ramps && lagwlc_ramp_holds(READ_ONCE(snap->ramp[i]), now,
+					       len))
+			to = &held;
+		lagwlc_offer_dest(to, snap->slots[i].dest, view, penalty);
+	}
+	return lagwlc_done(svc, &choice, &held);
 }
 
 /* No snapshot (an allocation failed): look each destination up. */
@@ -148,22 +188,23 @@ static noinline struct ip_vs_dest *
 lagwlc_schedule_lookup(struct ip_vs_service *svc, struct lagwlc_net *ln)
 {
 	u32 penalty = lagwlc_param_lag_penalty_ms();
-	struct lagwlc_choice choice = {};
+	struct lagwlc_choice choice = {}, held = {};
 	struct ip_vs_dest *dest;
 
+	/* no snapshot, no ramp stamps: no slow start */
 	list_for_each_entry_rcu(dest, &svc->destinations, n_list)
 		lagwlc_offer_dest(&choice, dest,
 				  lagwlc_view_lookup(ln, dest->af, &dest->addr,
 						     dest->port),
 				  penalty);
-	return lagwlc_done(svc, &choice);
+	return lagwlc_done(svc, &choice, &held);
 }
 
 /*
  * Some lag is known: the least cost among normal destinations, read from
  * the snapshot's slots (no lookup), the best so far kept in registers.
- * Anything unusual (no snapshot, lag_penalty_ms 0, no normal candidate)
- * goes to the general loops above.
+ * Anything unusual (no snapshot, lag_penalty_ms 0, a ramp, no normal
+ * candidate) goes to the general loops above.
  */
 static noinline struct ip_vs_dest *
 lagwlc_schedule_lag(struct ip_vs_service *svc, struct lagwlc_svc *s)
@@ -174,8 +215,12 @@ lagwlc_schedule_lag(struct ip_vs_service *svc, struct lagwlc_svc *s)
 
 	if (unlikely(!snap))
 		return lagwlc_schedule_lookup(svc, s->ln);
-	/* no lag term: every factor is 0, the general loop decides */
-	if (unlikely(!lagwlc_param_lag_penalty_ms()))
+	/*
+	 * no lag term (every factor is 0), or a destination ramps: the
+	 * general loop decides
+	 */
+	if (unlikely(!lagwlc_param_lag_penalty_ms() ||
+		     READ_ONCE(snap->ramping)))
 		return lagwlc_schedule_snap(svc, snap);
 	lagwlc_pick_init(&pick);
 	for (slot = snap->slots, end = slot + snap->n; slot < end; slot++) {
@@ -236,13 +281,15 @@ static struct lagwlc_snap *lagwlc_snap_new(struct ip_vs_service *svc,
 
 	list_for_each_entry(dest, &svc->destinations, n_list)
 		n++;
-	snap = kvzalloc(struct_size(snap, slots, n) + n * sizeof(*snap->links),
+	snap = kvzalloc(struct_size(snap, slots, n) +
+			n * (sizeof(*snap->links) + sizeof(*snap->ramp)),
 			GFP_KERNEL_ACCOUNT);
 	if (!snap)
 		return NULL;
 	snap->n = n;
 	snap->owner = s;
 	snap->links = (struct lagwlc_link *)&snap->slots[n];
+	snap->ramp = (unsigned long *)&snap->links[n];
 	i = 0;
 	list_for_each_entry(dest, &svc->destinations, n_list) {
 		snap->slots[i].dest = dest;
@@ -253,11 +300,14 @@ static struct lagwlc_snap *lagwlc_snap_new(struct ip_vs_service *svc,
 }
 
 /*
- * Replace @s's snapshot by one of @svc's current destinations. When the
- * allocation fails, the service falls back to table lookups on the packet
- * path (slower, never wrong) until the next change of its destinations.
+ * Replace @s's snapshot by one of @svc's current destinations; @added (or
+ * NULL) just joined them and starts its slow start. When the allocation
+ * fails, the service falls back to table lookups on the packet path
+ * (slower, never wrong, no slow start) until the next change of its
+ * destinations.
  */
-static void lagwlc_svc_refresh(struct ip_vs_service *svc, struct lagwlc_svc *s)
+static void lagwlc_svc_refresh(struct ip_vs_service *svc, struct lagwlc_svc *s,
+			       struct ip_vs_dest *added)
 {
 	struct lagwlc_snap *snap = lagwlc_snap_new(svc, s), *old;
 	struct lagwlc_net *ln = s->ln;
@@ -265,10 +315,12 @@ static void lagwlc_svc_refresh(struct ip_vs_service *svc, struct lagwlc_svc *s)
 	if (!snap)
 		pr_warn_ratelimited("no memory for a service's state: looking destinations up\n");
 	mutex_lock(&ln->lock);
-	/* bound and filled in before readers can see it */
-	if (snap)
-		lagwlc_snap_bind(ln, snap);
 	old = rcu_dereference_protected(s->snap, lockdep_is_held(&ln->lock));
+	/* bound and filled in before readers can see it */
+	if (snap) {
+		lagwlc_snap_bind(ln, snap);
+		lagwlc_snap_ramps(snap, old, added);
+	}
 	rcu_assign_pointer(s->snap, snap);
 	lagwlc_svc_publish(s);
 	if (old)
@@ -293,7 +345,8 @@ static int lagwlc_init_service(struct ip_vs_service *svc)
 	/* no snapshot yet: lookups, until the refresh below */
 	lagwlc_svc_publish(s);
 	mutex_unlock(&ln->lock);
-	lagwlc_svc_refresh(svc, s);
+	/* destinations it already has do not ramp: nothing served before */
+	lagwlc_svc_refresh(svc, s, NULL);
 	return 0;
 }
 
@@ -316,13 +369,13 @@ static void lagwlc_done_service(struct ip_vs_service *svc)
 
 static int lagwlc_add_dest(struct ip_vs_service *svc, struct ip_vs_dest *dest)
 {
-	lagwlc_svc_refresh(svc, lagwlc_svc_of(svc));
+	lagwlc_svc_refresh(svc, lagwlc_svc_of(svc), dest);
 	return 0;
 }
 
 static int lagwlc_del_dest(struct ip_vs_service *svc, struct ip_vs_dest *dest)
 {
-	lagwlc_svc_refresh(svc, lagwlc_svc_of(svc));
+	lagwlc_svc_refresh(svc, lagwlc_svc_of(svc), NULL);
 	return 0;
 }
 
@@ -345,6 +398,8 @@ static int __init lagwlc_init(void)
 	/* a lag and a class share the packet path's 32-bit word */
 	BUILD_BUG_ON(LAGWLC_LAG_MAX_MS > LAGWLC_VIEW_LAG_MASK);
 	BUILD_BUG_ON(LAGWLC_CLASS_EXCLUDED >= 1 << (32 - LAGWLC_VIEW_SHIFT));
+	/* four slots to a cache line; ramp stamps live apart */
+	BUILD_BUG_ON(sizeof(struct lagwlc_slot) > 16);
 
 	err = lagwlc_params_check();
 	if (err)

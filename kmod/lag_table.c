@@ -136,28 +136,150 @@ void lagwlc_svc_publish(struct lagwlc_svc *s)
 	struct lagwlc_snap *snap = lagwlc_snap_locked(s);
 	unsigned long v = (unsigned long)s;
 
-	if (!snap || snap->nonplain)
+	if (!snap || snap->nonplain || snap->ramping)
 		v |= LAGWLC_SVC_LAG;
 	WRITE_ONCE(s->svc->sched_data, (void *)v);
 }
 
-static void lagwlc_slot_set(struct lagwlc_snap *snap, unsigned int i, u32 view)
+/* Does @snap need the lag path: a view that is not plain, or a ramp? */
+static bool lagwlc_snap_lag(const struct lagwlc_snap *snap)
+{
+	return snap->nonplain || snap->ramping;
+}
+
+/* The service's bit after a change of @snap, which needed it as @was. */
+static void lagwlc_snap_republish(struct lagwlc_snap *snap, bool was)
 {
 	struct lagwlc_svc *s = snap->owner;
+
+	/* a new snapshot's bit is set when it is published */
+	if (was != lagwlc_snap_lag(snap) && rcu_access_pointer(s->snap) == snap)
+		lagwlc_svc_publish(s);
+}
+
+static void lagwlc_arm(struct lagwlc_net *ln, unsigned long deadline);
+
+/* Set slot @i's ramp stamp (0: no ramp), keeping snap->ramping in step. */
+static void lagwlc_ramp_set(struct lagwlc_snap *snap, unsigned int i,
+			    unsigned long since)
+{
+	unsigned long old = snap->ramp[i];
+
+	if (old == since)
+		return;
+	WRITE_ONCE(snap->ramp[i], since);
+	WRITE_ONCE(snap->ramping, snap->ramping + !!since - !!old);
+}
+
+/*
+ * Slot @i's destination entered the candidate set: ramp it for
+ * slow_start_ms, and have the stale work end the ramp (one work per
+ * namespace, no timer per destination).
+ */
+static void lagwlc_ramp_start(struct lagwlc_snap *snap, unsigned int i)
+{
+	struct lagwlc_net *ln = snap->owner->ln;
+	u32 len = lagwlc_param_slow_start_jiffies();
+	unsigned long now = jiffies;
+
+	if (!len || ln->exiting)
+		return;
+	/* 0 means "no ramp": a start at jiffies 0 counts from 1 */
+	lagwlc_ramp_set(snap, i, now ?: 1);
+	lagwlc_arm(ln, now + len);
+}
+
+static void lagwlc_slot_set(struct lagwlc_snap *snap, unsigned int i, u32 view)
+{
 	u32 old = snap->slots[i].view;
-	unsigned int was = snap->nonplain;
+	bool was = lagwlc_snap_lag(snap);
 
 	if (old == view)
 		return;
 	WRITE_ONCE(snap->slots[i].view, view);
 	WRITE_ONCE(snap->slots[i].factor,
 		   lagwlc_view_factor(view, lagwlc_param_lag_penalty_ms()));
-	WRITE_ONCE(snap->nonplain, was + (view != LAGWLC_VIEW_PLAIN) -
+	WRITE_ONCE(snap->nonplain, snap->nonplain +
+				   (view != LAGWLC_VIEW_PLAIN) -
 				   (old != LAGWLC_VIEW_PLAIN));
-	/* the service's bit, once the slot is set; a new snapshot's later */
-	if (!was != !snap->nonplain &&
-	    rcu_access_pointer(s->snap) == snap)
-		lagwlc_svc_publish(s);
+	/* slow start: entering the normal class ramps, leaving it ends it */
+	if (lagwlc_view_class(view) != LAGWLC_CLASS_NORMAL)
+		lagwlc_ramp_set(snap, i, 0);
+	else if (lagwlc_view_class(old) != LAGWLC_CLASS_NORMAL)
+		lagwlc_ramp_start(snap, i);
+	lagwlc_snap_republish(snap, was);
+}
+
+/*
+ * A new snapshot of a service replaces @old (NULL: the first one, from
+ * init_service, whose destinations do not ramp): destinations ramping in
+ * @old go on ramping from the same start, and @added, the destination
+ * that joined the service (add_dest), starts its ramp if it is a normal
+ * candidate. Before the snapshot is published.
+ */
+void lagwlc_snap_ramps(struct lagwlc_snap *snap, struct lagwlc_snap *old,
+		       struct ip_vs_dest *added)
+{
+	unsigned int i, j;
+
+	lockdep_assert_held(&snap->owner->ln->lock);
+	for (i = 0; i < snap->n; i++) {
+		struct ip_vs_dest *dest = snap->slots[i].dest;
+
+		if (lagwlc_view_class(snap->slots[i].view) != LAGWLC_CLASS_NORMAL)
+			continue;
+		if (dest == added) {
+			lagwlc_ramp_start(snap, i);
+			continue;
+		}
+		for (j = 0; old && old->ramping && j < old->n; j++) {
+			if (old->slots[j].dest == dest) {
+				lagwlc_ramp_set(snap, i, old->ramp[j]);
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * End the ramps that are over (slow_start_ms after their start, or at once
+ * when it was lowered or set to 0), so that a service whose destinations
+ * all ramped to the end gets wlc's loop back; lower *@next to the end of
+ * the earliest ramp still running. Returns whether *@next is set (it was
+ * when @armed). From the stale work and tunable writes, under ln->lock.
+ */
+static bool lagwlc_ramp_sweep(struct lagwlc_net *ln, unsigned long *next,
+			      bool armed)
+{
+	u32 len = lagwlc_param_slow_start_jiffies();
+	unsigned long now = jiffies;
+	struct lagwlc_svc *s;
+	unsigned int i;
+
+	list_for_each_entry(s, &ln->services, node) {
+		struct lagwlc_snap *snap = lagwlc_snap_locked(s);
+		bool was;
+
+		if (!snap || !snap->ramping)
+			continue;
+		was = lagwlc_snap_lag(snap);
+		for (i = 0; i < snap->n; i++) {
+			unsigned long since = snap->ramp[i];
+
+			if (!since)
+				continue;
+			if (lagwlc_ramp_elapsed(now, since) >= len) {
+				lagwlc_ramp_set(snap, i, 0);
+				continue;
+			}
+			if (!armed || time_before(since + len, *next)) {
+				*next = since + len;
+				armed = true;
+			}
+		}
+		lagwlc_snap_republish(snap, was);
+	}
+	return armed;
 }
 
 static void lagwlc_link_bind(struct lagwlc_link *l, struct lagwlc_replica *r)
@@ -370,6 +492,8 @@ static bool lagwlc_deadline(const struct lagwlc_replica *r, u32 stale_ms,
  */
 static void lagwlc_arm(struct lagwlc_net *ln, unsigned long deadline)
 {
+	if (ln->exiting)
+		return;
 	if (delayed_work_pending(&ln->stale_work) &&
 	    !time_before(deadline, ln->armed))
 		return;
@@ -420,7 +544,8 @@ static void lagwlc_remove(struct lagwlc_net *ln, struct lagwlc_replica *r,
 
 /*
  * Derive every replica of @ln again, evict those released for evict_ms,
- * and arm the stale timer for the earliest deadline. Under ln->lock.
+ * end the ramps that are over, and arm the stale timer for the earliest
+ * deadline. Under ln->lock.
  */
 static void lagwlc_derive_all(struct lagwlc_net *ln, u8 reason)
 {
@@ -434,27 +559,30 @@ static void lagwlc_derive_all(struct lagwlc_net *ln, u8 reason)
 	bool armed = false;
 	unsigned int bkt;
 
-	t = lagwlc_table_locked(ln);
-	if (!t)
-		return;
 	lagwlc_params_snapshot(&p);
-	hash_for_each_safe(t->buckets, bkt, tmp, r, node) {
-		lagwlc_derive(ln, r, &p, stale_ms, reason);
-		if (!lagwlc_deadline(r, stale_ms, evict_ms, p.stale_closed,
-				     &deadline))
-			continue;
-		if (r->state == LAGWLC_STATE_STALE &&
-		    time_after_eq(jiffies, deadline)) {
-			lagwlc_remove(ln, r, LAGWLC_REASON_EVICT);
-			continue;
-		}
-		if (!armed || time_before(deadline, next)) {
-			next = deadline;
-			armed = true;
+	t = lagwlc_table_locked(ln);
+	/* no table: no replica, but new destinations may ramp */
+	if (t) {
+		hash_for_each_safe(t->buckets, bkt, tmp, r, node) {
+			lagwlc_derive(ln, r, &p, stale_ms, reason);
+			if (!lagwlc_deadline(r, stale_ms, evict_ms,
+					     p.stale_closed, &deadline))
+				continue;
+			if (r->state == LAGWLC_STATE_STALE &&
+			    time_after_eq(jiffies, deadline)) {
+				lagwlc_remove(ln, r, LAGWLC_REASON_EVICT);
+				continue;
+			}
+			if (!armed || time_before(deadline, next)) {
+				next = deadline;
+				armed = true;
+			}
 		}
 	}
+	/* after the replicas: their changes may have started ramps */
+	armed = lagwlc_ramp_sweep(ln, &next, armed);
 	/* a pending run may be for a deadline that a tunable moved */
-	if (armed) {
+	if (armed && !ln->exiting) {
 		ln->armed = next;
 		mod_delayed_work(lagwlc_wq, &ln->stale_work,
 				 time_after(next, jiffies) ? next - jiffies : 0);
@@ -719,6 +847,10 @@ static void __net_exit lagwlc_net_exit(struct net *net)
 	mutex_lock(&lagwlc_nets_lock);
 	list_del(&ln->node);
 	mutex_unlock(&lagwlc_nets_lock);
+	/* nor the stale work itself, nor the slots' ramps below */
+	mutex_lock(&ln->lock);
+	ln->exiting = true;
+	mutex_unlock(&ln->lock);
 	cancel_delayed_work_sync(&ln->stale_work);
 
 	mutex_lock(&ln->lock);

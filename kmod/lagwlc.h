@@ -8,6 +8,7 @@
 #define _LAGWLC_H
 
 #include <linux/hashtable.h>
+#include <linux/jiffies.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/workqueue.h>
@@ -85,20 +86,32 @@ struct lagwlc_link {			/* cold: the writers' */
 	struct lagwlc_snap *snap;
 };
 
+/*
+ * Slow start (lagwlc_rule.h): ramp[i] is the jiffies at which slot i's
+ * destination entered the candidate set, 0 when it does not ramp (a start
+ * at jiffies 0 is stored as 1). Writers set it on the transition and
+ * clear it from the stale work once the ramp is over; ramping counts the
+ * non-zero ones. The packet path reads ramp[] only while ramping is not 0,
+ * so the hot slots stay 16 bytes and the stamps (cold, after the links)
+ * cost nothing when no destination ramps.
+ */
 struct lagwlc_snap {
 	struct rcu_head rcu;
 	unsigned int n;
 	unsigned int nonplain;		/* slots whose view is not plain */
+	unsigned int ramping;		/* slots whose ramp[] is set */
 	struct lagwlc_svc *owner;	/* the service it was made for */
 	struct lagwlc_link *links;	/* n of them, after the slots */
+	unsigned long *ramp;		/* n of them, after the links */
 	struct lagwlc_slot slots[];
 };
 
 /*
  * A lagwlc service's state, from init_service to done_service. IPVS's
  * svc->sched_data points to it, with LAGWLC_SVC_LAG or'ed in while some
- * destination's view is not plain (or there is no snapshot): the packet
- * path tells "exactly wlc" from the one word it has to load anyway.
+ * destination's view is not plain or it ramps (slow start), or there is
+ * no snapshot: the packet path tells "exactly wlc" from the one word it
+ * has to load anyway.
  * lagwlc_svc_publish() keeps the bit current, under lagwlc_net.lock.
  */
 struct lagwlc_svc {
@@ -143,6 +156,7 @@ struct lagwlc_net {
 	struct delayed_work stale_work;	/* marks silent replicas stale */
 	unsigned long armed;		/* when stale_work is due, if pending */
 	struct list_head services;	/* lagwlc_svc.node, under lock */
+	bool exiting;			/* pernet exit: arm no more work */
 };
 
 /* params.c */
@@ -152,6 +166,19 @@ extern u32 lagwlc_lag_penalty_ms;
 static inline u32 lagwlc_param_lag_penalty_ms(void)
 {
 	return READ_ONCE(lagwlc_lag_penalty_ms);
+}
+
+extern u32 lagwlc_slow_start_ms;
+
+/*
+ * The ramp's length in jiffies, read on the packet path while a
+ * destination ramps. Global for now; a per-service value would be read
+ * from the service (which the scheduler has in hand) and fall back to it.
+ */
+static inline u32 lagwlc_param_slow_start_jiffies(void)
+{
+	return min_t(unsigned long,
+		     msecs_to_jiffies(READ_ONCE(lagwlc_slow_start_ms)), U32_MAX);
 }
 
 void lagwlc_params_snapshot(struct lagwlc_rule_params *p);
@@ -179,6 +206,8 @@ void lagwlc_rederive_all(void);
 void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap);
 void lagwlc_snap_unbind(struct lagwlc_snap *snap);
 void lagwlc_svc_publish(struct lagwlc_svc *s);
+void lagwlc_snap_ramps(struct lagwlc_snap *snap, struct lagwlc_snap *old,
+		       struct ip_vs_dest *added);
 
 /* netlink.c */
 void lagwlc_genl_init(void);

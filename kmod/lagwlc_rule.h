@@ -286,4 +286,79 @@ static inline void *lagwlc_chosen(struct lagwlc_choice *ch,
 	return ch->least_lagged;
 }
 
+/*
+ * Slow start. A destination that enters the candidate set (up after down,
+ * readmitted after lagging, the end of stale under stale_policy=closed,
+ * its entry deleted while it was out, a new real server) ramps for
+ * slow_start_ms. wlc's cost cannot ramp it: it compares stocks of
+ * connections (overhead = 256 * active + inactive), and a destination
+ * with none wins every comparison however small its weight, until its
+ * stock has caught up with the others' (their FIN_WAIT connections
+ * included). Scaling its weight, or adding a constant to its overhead,
+ * only moves the stock it must reach; the flood stays.
+ *
+ * So the ramp limits the rate instead: in each decision a ramping
+ * destination takes part with probability
+ *
+ *	f = max(elapsed, len / 32) / len
+ *
+ * (elapsed: time since it entered, len: slow_start_ms, both in jiffies),
+ * and when it takes part it competes with its plain cost. Its share of
+ * new connections is then at most f, whatever its weight and however
+ * many connections the others hold: 1/32 at first, growing linearly to
+ * all of them at the end of the ramp, when the rule is the plain one
+ * again. A destination that has caught up gets wlc's share, which is
+ * less. One held back is still chosen when no other normal candidate is
+ * left (it is never refused, nor replaced by a lagging one).
+ *
+ * The decision is integer only and exact: rnd < f * 2^32, that is
+ *
+ *	rnd * len < max(elapsed, len / 32) * 2^32
+ *
+ * with len below 2^32 (the caller clamps it) and elapsed below len: both
+ * products are below 2^64.
+ */
+#define LAGWLC_RAMP_MIN_SHIFT	5	/* the ramp starts at 1/32 */
+
+/*
+ * Time since @since, at @now (jiffies). The subtraction is modulo the
+ * word, so a ramp across the jiffies wrap counts right; a stamp "in the
+ * future" (which writers never store) gives a huge value, that is a ramp
+ * that has ended.
+ */
+static inline unsigned long lagwlc_ramp_elapsed(unsigned long now,
+						unsigned long since)
+{
+	return now - since;
+}
+
+/* Does a destination @elapsed into a ramp of @len take part? @rnd: uniform. */
+static inline bool lagwlc_ramp_admit(unsigned long elapsed, u32 len, u32 rnd)
+{
+	u32 at = len >> LAGWLC_RAMP_MIN_SHIFT;
+
+	if (elapsed >= len)
+		return true;	/* ended (or len 0: no slow start) */
+	if (elapsed > at)
+		at = elapsed;	/* below len, so it fits */
+	return (u64)rnd * len < (u64)at << 32;
+}
+
+/*
+ * The destination to use when some normal candidates were held back by
+ * their ramp (offered to @held rather than @ch): a normal candidate that
+ * took part, else the best held-back one, else lagwlc_chosen().
+ */
+static inline void *lagwlc_chosen_held(struct lagwlc_choice *ch,
+				       struct lagwlc_choice *held,
+				       bool reject_lagging, bool *all_lagging)
+{
+	if (!ch->least && held->least) {
+		*all_lagging = false;
+		ch->least_c = held->least_c;
+		return held->least;
+	}
+	return lagwlc_chosen(ch, reject_lagging, all_lagging);
+}
+
 #endif /* _LAGWLC_RULE_H */

@@ -39,6 +39,11 @@
  *   so that replicas that left do not fill the table; a prober restart
  *   reports again within a poll. Not under stale_policy=closed, where the
  *   stale entry is what keeps the replica out.
+ * - slow_start_ms 0: off, so that with no lag known the scheduler stays
+ *   exactly wlc. A few seconds (5000) let a replica that comes back warm
+ *   its buffer pool before it takes its full share; lagwlc_rule.h says
+ *   how the ramp limits it. Global; a per-service setting, once there is
+ *   one, overrides it for its service.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -57,6 +62,8 @@ static u32 lag_noise_ms = 500;
 static u32 stale_ms = 3000;
 static u32 max_entries = 4096;
 static u32 evict_ms = 600000;
+/* read on the packet path while a destination ramps */
+u32 lagwlc_slow_start_ms __read_mostly;
 static unsigned int stale_policy;	/* index in stale_policy_names */
 static unsigned int all_lagging;	/* index in all_lagging_names */
 
@@ -184,6 +191,13 @@ static struct lagwlc_u32_param evict_ms_param = {
 };
 module_param_cb(evict_ms, &lagwlc_u32_ops, &evict_ms_param, 0644);
 MODULE_PARM_DESC(evict_ms, "An entry stale since its reporting socket closed is forgotten after this long (ms); 0: never; not under stale_policy=closed (default 600000)");
+
+/* a change re-derives: ramps over by the new length end at once */
+static struct lagwlc_u32_param slow_start_ms_param = {
+	.val = &lagwlc_slow_start_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
+};
+module_param_cb(slow_start_ms, &lagwlc_u32_ops, &slow_start_ms_param, 0644);
+MODULE_PARM_DESC(slow_start_ms, "A replica entering the candidate set (up, readmitted, new) ramps over this long (ms) from 1/32 to all of the new connections it may take; 0: off (default 0)");
 
 /* Keyword tunables: kp->arg is the index of the keyword in names[]. */
 struct lagwlc_keywords {

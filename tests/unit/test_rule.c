@@ -108,12 +108,102 @@ static int wlc(const struct dest *d, int n)
 	return least;
 }
 
+
+/*
+ * Slow start: the first rnd that lagwlc_ramp_admit() refuses, computed
+ * with 128-bit arithmetic from the stated rule (rnd < f * 2^32), 2^32 when
+ * every rnd is admitted.
+ */
+static u64 ramp_threshold(unsigned long elapsed, u32 len)
+{
+	unsigned __int128 at, q;
+
+	if (elapsed >= len)
+		return 1ULL << 32;
+	at = elapsed > (len >> LAGWLC_RAMP_MIN_SHIFT) ? elapsed : len >> LAGWLC_RAMP_MIN_SHIFT;
+	/* the least rnd with rnd * len >= at * 2^32: ceil(at * 2^32 / len) */
+	q = ((at << 32) + len - 1) / len;
+	return (u64)q;
+}
+
+/* Does the admit rule switch from yes to no exactly at ramp_threshold()? */
+static int ramp_exact(unsigned long elapsed, u32 len)
+{
+	u64 t = ramp_threshold(elapsed, len);
+
+	if (t > (1ULL << 32))
+		return 0;
+	/* ramps shorter than 32 ticks start at 0 */
+	if (t == 0)
+		return !lagwlc_ramp_admit(elapsed, len, 0);
+	if (t < (1ULL << 32) && lagwlc_ramp_admit(elapsed, len, (u32)t))
+		return 0;
+	if (t > 0 && !lagwlc_ramp_admit(elapsed, len, (u32)(t - 1)))
+		return 0;
+	return 1;
+}
+
+/* Admitted rnds among 2^16 evenly spaced ones, out of 65536. */
+static u32 ramp_admitted(unsigned long elapsed, u32 len)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < 65536; i++)
+		n += lagwlc_ramp_admit(elapsed, len, i << 16 | 0x8000);
+	return n;
+}
+
+/*
+ * A ramp on real figures: destination 0 re-enters with no connection,
+ * 1 and 2 hold 2000 each (wlc would give 0 every connection until it
+ * caught up); 20 decisions per tick over a ramp of @len ticks (0: no slow
+ * start). Each connection stays (inactive: overhead + 1). Returns 0's
+ * share in per cent in the first and in the last tenth of the ramp.
+ */
+static void ramp_run(u32 len, u32 weight0, int *first, int *last)
+{
+	struct dest d[3] = { { 0, weight0, 0, 0 }, { 2000, 1, 0, 0 }, { 2000, 1, 0, 0 } };
+	u32 span = len ? len : 100, tick, k, n0f = 0, n0l = 0, nf = 0, nl = 0;
+
+	for (tick = 0; tick < span; tick++) {
+		for (k = 0; k < 20; k++) {
+			struct lagwlc_choice ch = { 0 }, held = { 0 };
+			struct lagwlc_cand c;
+			bool all_lagging;
+			struct dest *got;
+			int i;
+
+			for (i = 0; i < 3; i++) {
+				struct lagwlc_choice *to = &ch;
+
+				c.load.overhead = d[i].overhead;
+				c.load.weight = d[i].weight;
+				c.lag_ms = 0;
+				if (i == 0 && !lagwlc_ramp_admit(tick, len, (u32)rnd()))
+					to = &held;
+				lagwlc_offer(to, &d[i], LAGWLC_CLASS_NORMAL, &c, 1000);
+			}
+			got = lagwlc_chosen_held(&ch, &held, false, &all_lagging);
+			got->overhead++;
+			if (tick < span / 10) {
+				nf++;
+				n0f += got == &d[0];
+			} else if (tick >= span - span / 10) {
+				nl++;
+				n0l += got == &d[0];
+			}
+		}
+	}
+	*first = (int)(100 * n0f / nf);
+	*last = (int)(100 * n0l / nl);
+}
+
 int main(void)
 {
 	char got[32];
 	int i, bad;
 
-	tap_plan(19);
+	tap_plan(26);
 
 	{
 		static const u32 lags[] = { 0, 5000, 5001, 4000, 2001, 2000, 3000, 5000, 5001 };
@@ -362,6 +452,103 @@ int main(void)
 				       lagwlc_view_lag(v) != lags[i];
 			}
 		tap_ok(!bad, "view round trip: 3 classes x 6 lags up to the clamp (%d wrong)", bad);
+	}
+	{
+		/* slow start: the admit rule at the start, middle and end */
+		bad = !ramp_exact(0, 5000) || ramp_threshold(0, 5120) != 1ULL << 27 ||
+		      !lagwlc_ramp_admit(0, 5120, (1U << 27) - 1) ||
+		      lagwlc_ramp_admit(0, 5120, 1U << 27) ||
+		      !lagwlc_ramp_admit(159, 5120, (1U << 27) - 1) ||
+		      lagwlc_ramp_admit(159, 5120, 1U << 27) ||
+		      ramp_admitted(0, 5120) != 65536 / 32;
+		tap_ok(!bad, "slow start: at the start of a ramp, 1/32 of the decisions (%u of 65536), until 1/32 of it has passed",
+		       ramp_admitted(0, 5120));
+		bad = !ramp_exact(2500, 5000) || !ramp_exact(1, 3) ||
+		      ramp_admitted(2500, 5000) != 32768 ||
+		      ramp_admitted(1000, 5000) != 13107;
+		tap_ok(!bad, "slow start: halfway 1/2 (%u of 65536), at 1/5 1/5 (%u), exact at odd lengths",
+		       ramp_admitted(2500, 5000), ramp_admitted(1000, 5000));
+		bad = !lagwlc_ramp_admit(5000, 5000, ~0U) ||
+		      lagwlc_ramp_admit(4999, 5000, ~0U) || !ramp_exact(4999, 5000) ||
+		      ramp_admitted(4999, 5000) != 65536 - 13 ||
+		      !lagwlc_ramp_admit(0, 0, ~0U) || !lagwlc_ramp_admit(7, 0, ~0U) ||
+		      !lagwlc_ramp_admit(~0UL, 5000, ~0U);
+		tap_ok(!bad, "slow start: ends exactly at slow_start_ms (%u of 65536 a jiffy before), 0 is off",
+		       ramp_admitted(4999, 5000));
+	}
+	{
+		/* no overflow at any length, elapsed or random number */
+		u32 lens[] = { 1, 2, 31, 32, 33, 1000, 604800000U, 0x7fffffffU,
+			       0x80000000U, ~0U - 1, ~0U };
+		int i, k;
+
+		bad = 0;
+		for (i = 0; i < (int)(sizeof(lens) / sizeof(lens[0])); i++) {
+			bad += !ramp_exact(0, lens[i]) + !ramp_exact(lens[i] - 1, lens[i]) +
+			       !ramp_exact(lens[i] / 2, lens[i]) + !ramp_exact(lens[i], lens[i]);
+			for (k = 0; k < 2000; k++)
+				bad += !ramp_exact(rnd() % lens[i], lens[i]);
+		}
+		for (k = 0; k < 200000; k++) {
+			u32 len = (u32)rnd(), r = (u32)rnd();
+			unsigned long el = rnd() % ((u64)len + 2);
+
+			bad += lagwlc_ramp_admit(el, len, r) != ((u64)r < ramp_threshold(el, len));
+		}
+		tap_ok(!bad, "slow start: exact against 128-bit arithmetic, lengths up to 2^32 - 1 (%d wrong)",
+		       bad);
+	}
+	{
+		/* a ramp across the jiffies wrap counts the time since its start */
+		unsigned long since = ~0UL - 9, now = 20;	/* 30 jiffies later */
+
+		bad = lagwlc_ramp_elapsed(now, since) != 30 ||
+		      ramp_admitted(lagwlc_ramp_elapsed(now, since), 100) != 19661 ||
+		      lagwlc_ramp_elapsed(since + 100, since) != 100 ||
+		      !lagwlc_ramp_admit(lagwlc_ramp_elapsed(since + 100, since), 100, ~0U) ||
+		      /* a stamp ahead of now (never stored) is a ramp that ended */
+		      !lagwlc_ramp_admit(lagwlc_ramp_elapsed(now, now + 5), 100, ~0U);
+		tap_ok(!bad, "slow start: across the jiffies wrap, 30 of 100 ticks give 30%% (%u of 65536)",
+		       ramp_admitted(lagwlc_ramp_elapsed(now, since), 100));
+	}
+	{
+		/* held back: chosen only when no other normal candidate is left */
+		struct lagwlc_choice ch = { 0 }, held = { 0 };
+		struct lagwlc_cand c = { { 0, 0x7fffffff, 1 }, 0 };
+		bool all_lagging;
+		struct dest d[3];
+		void *got;
+
+		/* weight INT_MAX, no connection: wlc's sure winner, held back */
+		lagwlc_offer(&held, &d[0], LAGWLC_CLASS_NORMAL, &c, 1000);
+		c.load.overhead = 0x7fffffff;
+		c.load.weight = 1;
+		lagwlc_offer(&ch, &d[1], LAGWLC_CLASS_NORMAL, &c, 1000);
+		c.load.overhead = 0;
+		c.lag_ms = 6000;
+		lagwlc_offer(&ch, &d[2], LAGWLC_CLASS_LAGGING, &c, 1000);
+		got = lagwlc_chosen_held(&ch, &held, false, &all_lagging);
+		bad = got != &d[1];
+		/* the only normal one held back: still it, not the lagging one */
+		memset(&ch, 0, sizeof(ch));
+		lagwlc_offer(&ch, &d[2], LAGWLC_CLASS_LAGGING, &c, 1000);
+		got = lagwlc_chosen_held(&ch, &held, true, &all_lagging);
+		bad += got != &d[0] || all_lagging || ch.least_c.load.weight != 0x7fffffff;
+		/* nothing held: as lagwlc_chosen() */
+		memset(&held, 0, sizeof(held));
+		got = lagwlc_chosen_held(&ch, &held, true, &all_lagging);
+		bad += got || !all_lagging;
+		tap_ok(!bad, "slow start: a held-back destination (weight INT_MAX, no connection) loses to one of overhead 2^31-1, and is chosen when no other normal one is left");
+	}
+	{
+		int f0, l0, f1, l1, fh, lh;
+
+		ramp_run(0, 1, &f0, &l0);
+		ramp_run(1000, 1, &f1, &l1);
+		ramp_run(1000, 0x7fffffff, &fh, &lh);
+		tap_ok(f0 == 100 && f1 <= 10 && l1 > 3 * f1 && fh <= 10 && lh > 3 * fh,
+		       "slow start: a destination back with no connection takes %d%% of the first tenth without a ramp, %d%% with (last tenth %d%%), %d%% at weight INT_MAX (last %d%%)",
+		       f0, f1, l1, fh, lh);
 	}
 	return tap_done();
 }
