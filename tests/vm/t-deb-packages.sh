@@ -157,7 +157,7 @@ v1=$(dpkg-deb -f "${debs[0]}" Version 2>/dev/null)
 v2=$(dpkg-deb -f "${debs[1]}" Version 2>/dev/null)
 diag "dkms.conf $version, lagwlc $v1, lagwlc-dkms $v2"
 [ -n "$version" ] && [ "${v1%-*}" = "$version" ] && [ "$v2" = "$v1" ] &&
-	dpkg-deb -c "${debs[1]}" | grep -q " ./usr/src/lagwlc-$version/dkms.conf$"
+	dpkg-deb -c "${debs[1]}" | grep " ./usr/src/lagwlc-$version/dkms.conf$" >/dev/null
 ktap_result $? "the packages' version is dkms.conf's PACKAGE_VERSION, and lagwlc-dkms ships /usr/src/lagwlc-$version"
 
 # 5: install
