@@ -101,6 +101,7 @@ check-debug: deps
 	scripts/debug-kernel >/dev/null
 	$(MAKE) kmodule W=1 KVER=$$(scripts/debug-kernel kver)
 	$(MAKE) userspace
+	$(MAKE) -C tests/nlfuzz
 	LAGWLC_KVER=$$(scripts/debug-kernel kver) LAGWLC_VM_MEM=$(DEBUG_VM_MEM) \
 		LAGWLC_VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) \
 		tests/run $(addprefix tests/vm/,$(addsuffix .sh,$(DEBUG_TESTS)))
@@ -109,6 +110,7 @@ check: deps
 	$(MAKE) module W=1 KVER=$(LAB_KVER)
 	$(MAKE) userspace
 	$(MAKE) -C tests/unit
+	$(MAKE) -C tests/nlfuzz
 	LAGWLC_KVER=$(LAB_KVER) LAGWLC_LAB_SUITES="$(strip $(LAB_SUITES))" tests/run
 
 demo: deps
@@ -167,6 +169,7 @@ clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/unit clean
+	$(MAKE) -C tests/nlfuzz clean
 
 .PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels check-debug debug-kernel lab-kernels demo bench bench-decision bench-balance \
 	install uninstall dkms-install dkms-uninstall clean
