@@ -1481,6 +1481,21 @@ static int one(struct sender *s, bool read_ack)
 		     done ? "a dump, DONE" : "ack", err, strerror(-err),
 		     s->io.extack[0] ? ", extack: " : "", s->io.extack);
 		rc = -1;
+	} else if (pr->eff == EFF_GET) {
+		char why[160];
+		const char *d = "no replica in the reply";
+
+		/* the reply's replica, against the model's */
+		pthread_mutex_lock(&model.lock);
+		if (s->io.ndents == 1)
+			d = key_eq(&s->io.dents[0].k, &pr->reps[0].k) ?
+			    entry_differs(&s->io.dents[0], why, sizeof(why)) :
+			    "another replica in the reply";
+		pthread_mutex_unlock(&model.lock);
+		if (d) {
+			fail(no, s->io.buf, len, "GET: %s", d);
+			rc = -1;
+		}
 	} else if (pr->eff == EFF_DUMP) {
 		s->st.dumps++;
 		if (s->io.intr)

@@ -87,6 +87,8 @@ while True:
             while s.recv(64):
                 pass
         ok += 1
+        if ok == 1:
+            open(sys.argv[1] + ".first", "w").write("1\n")
     except OSError:
         fail += 1
 EOF
@@ -96,6 +98,11 @@ ip netns exec director "$LAB_TOP/userspace/lagwlcctl/lagwlcctl" flush
 
 ip netns exec client python3 /tmp/connloop.py /tmp/conncount &
 CONN_PID=$!
+# the fuzzer starts once the loop's first connection went through
+for _ in $(seq 1 120); do
+	[ -f /tmp/conncount.first ] && break
+	sleep 0.5
+done
 diag "nlfuzz --seed $SEED --count $COUNT (in the director's namespace; connections through $LAB_VIP:3306)"
 start=$SECONDS
 ip netns exec director "$FUZZ" --seed "$SEED" --count "$COUNT" >/tmp/nlfuzz.out 2>&1
