@@ -164,6 +164,7 @@ static struct {
 	struct probe_run **runs;
 	size_t nruns, cap;
 	struct probe_run **heap;	/* by due, soonest first; every run is in it */
+	struct probe_run **starts;	/* due to start a probe, out of the heap meanwhile */
 	size_t nheap;
 	uint64_t rnd;
 } loop = { .mu = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .evfd = -1 };
@@ -361,8 +362,10 @@ static void finish(struct probe_run *r, enum probe_error fail)
 	r->wait = 0;
 	unwatch(r);	/* an idle connection is not watched: nothing to read */
 	/* a lag is as of the probe's start; "down" as of its end */
+	now = mono_ms();
 	if (!st.up)
-		st.when_ms = mono_ms();
+		st.when_ms = now;
+	st.took_ms = (uint32_t)(now - r->start_ms);
 	pthread_mutex_lock(&p->mu);
 	p->st = st;
 	/* under mu and not stopping: the entry is not forgotten yet */
@@ -742,12 +745,16 @@ static bool on_wake(void)
 			size_t cap = loop.cap ? loop.cap * 2 : 64;
 			struct probe_run **runs = realloc(loop.runs, cap * sizeof(*runs));
 			struct probe_run **heap = runs ? realloc(loop.heap, cap * sizeof(*heap)) : NULL;
+			struct probe_run **starts = heap ? realloc(loop.starts, cap * sizeof(*starts)) :
+						    NULL;
 
 			if (runs)
 				loop.runs = runs;
 			if (heap)
 				loop.heap = heap;
-			if (!runs || !heap) {
+			if (starts)
+				loop.starts = starts;
+			if (!runs || !heap || !starts) {
 				/* cannot happen often: try again at the next wake-up */
 				log_err("out of memory");
 				r->next_new = in;
@@ -800,6 +807,7 @@ static bool on_wake(void)
 static void *loop_main(void *arg)
 {
 	struct epoll_event ev[64];
+	size_t nstarts;
 
 	(void)arg;
 	mysql_thread_init();
@@ -827,15 +835,25 @@ static void *loop_main(void *arg)
 		/* after the events: this frees stopped probers */
 		if (woken && on_wake())
 			break;
+		/*
+		 * Deadlines first, then the probes due: a loop that fell behind
+		 * (a busy machine) lets new probes start late rather than let
+		 * the ones in progress overrun their deadlines.
+		 */
 		now = mono_ms();
+		nstarts = 0;
 		while (loop.nheap && loop.heap[0]->due <= now) {
 			struct probe_run *r = loop.heap[0];
 
-			if (r->ph == PH_IDLE)
-				probe_start(r);
-			else
+			if (r->ph == PH_IDLE) {
+				heap_remove(r);
+				loop.starts[nstarts++] = r;
+			} else {
 				timed_out(r);
+			}
 		}
+		for (i = 0; i < (int)nstarts; i++)
+			probe_start(loop.starts[i]);
 	}
 	mysql_thread_end();
 	return NULL;
@@ -899,7 +917,8 @@ void prober_loop_end(void)
 	loop.epfd = loop.evfd = -1;
 	free(loop.runs);
 	free(loop.heap);
-	loop.runs = loop.heap = NULL;
+	free(loop.starts);
+	loop.runs = loop.heap = loop.starts = NULL;
 	loop.nruns = loop.cap = loop.nheap = 0;
 	pthread_mutex_lock(&loop.mu);
 	loop.started = false;

@@ -27,7 +27,8 @@ struct probe_state {
 	bool up;
 	bool has_lag;
 	uint32_t lag_ms;
-	uint64_t when_ms;		/* mono_ms() when the probe began */
+	uint64_t when_ms;		/* mono_ms() when the probe began (up) or ended (down) */
+	uint32_t took_ms;		/* how long the probe took, connecting included */
 	enum lag_source source;		/* the source the lag came from */
 	char reason[VERDICT_REASON_MAX];	/* why down */
 };
