@@ -13,7 +13,7 @@
  *   6-8  200 hung replicas: one loop thread (main + loop in
  *        /proc/self/task), every one's first probe timed out at its deadline
  *
- * The margins (100 ms, 250 ms for 200 probers) are for a loaded machine
+ * The margins (100 ms, 500 ms for 200 probers) are for a loaded machine
  * and the sanitizers; before
  * the event loop the same probes took 1 s (libmariadb's whole seconds),
  * and a stop waited for them.
@@ -112,11 +112,13 @@ static bool first_result(struct prober *p, int ms, struct probe_state *st)
 /* what a loaded machine (and ASan) may add to a deadline: one prober... */
 #define MARGIN_MS 100
 /*
- * ...and 200 started at once on one loop thread, on a machine whose run
- * queue is 5 deep per core (the shared lab host): still half of the whole
- * second the blocking library took at the least
+ * ...and 200 on one loop thread, on a machine whose run queue is 5 to 7
+ * deep per core (the shared lab host, lab VMs running): a probe start
+ * there was seen to take 140 ms of wall time (preempted), and the
+ * deadlines behind it wait. Still well under the whole second the blocking
+ * library took at the least.
  */
-#define MARGIN_MANY_MS 250
+#define MARGIN_MANY_MS 500
 
 int main(void)
 {
@@ -209,16 +211,16 @@ int main(void)
 	s.timeout_ms = 250;
 	t0 = mono_ms();
 	for (i = 0; i < NHUNG; i++)
-		many[i] = prober_start(&ep, &ep, &s, 2000);
+		many[i] = prober_start(&ep, &ep, &s, 4000);
 	usleep(100 * 1000);
 	tasks = task_count();
 	tap_ok(tasks == 2, "%d replicas: %d threads in /proc/self/task (main and the loop)",
 	       NHUNG, tasks);
-	/* each starts within 3/4 of the poll (2 s) and ends at its deadline: the first results */
+	/* each starts within 3/4 of the poll (4 s) and ends at its deadline: the first results */
 	memset(first, 0, sizeof(first));
 	late = bad = 0;
 	last = 0;
-	for (n = 0; n < NHUNG && mono_ms() < t0 + 5000;) {
+	for (n = 0; n < NHUNG && mono_ms() < t0 + 6000;) {
 		for (i = 0, n = 0; i < NHUNG; i++) {
 			if (!many[i] || first[i]) {
 				n++;

@@ -7,9 +7,10 @@
  * connection through libmariadb's non-blocking API (mysql_*_start() and
  * mysql_*_cont(): the library returns what it waits for, MYSQL_WAIT_READ,
  * _WRITE, _TIMEOUT, and the loop resumes it when the socket is ready).
- * The loop, not the library, keeps the time: each probe, connecting
- * included, has a deadline of its start plus the replica's timeout in
- * milliseconds, kept in a heap with the next probe times. At the deadline,
+ * The loop, not the library, keeps the time: connecting (TCP, TLS,
+ * authentication) and each query (sent, answered, its result read) has a
+ * deadline of its start plus the replica's timeout in milliseconds, kept
+ * in a heap with the next probe times. At the deadline,
  * or when a prober is stopped or must reconnect, the operation in progress
  * is cut short: the socket is shut down and the library resumed until it
  * gives up, which it does at once. Probes start at a random offset within
@@ -414,7 +415,9 @@ static int query_start(struct probe_run *r, const char *q, const char *what)
 {
 	if (q != r->q)
 		snprintf(r->q, sizeof(r->q), "%s", q);
-	snprintf(r->what, sizeof(r->what), "%s", what);
+	if (what != r->what)
+		snprintf(r->what, sizeof(r->what), "%s", what);
+	heap_set(r, mono_ms() + r->s.timeout_ms);	/* the query's deadline, its result's too */
 	r->ph = PH_QUERY;
 	return mysql_real_query_start(&r->ret_i, r->m, r->q, strlen(r->q));
 }
@@ -464,8 +467,7 @@ static int status_done(struct probe_run *r, struct db_result *res)
 	else
 		snprintf(r->what, sizeof(r->what), "SELECT @@global.read_only");
 	r->step = 1;
-	r->ph = PH_QUERY;
-	return mysql_real_query_start(&r->ret_i, r->m, r->q, strlen(r->q));
+	return query_start(r, r->q, r->what);
 }
 
 /* The second query failed (err): fatal if the connection broke or the heartbeat was needed. */
@@ -623,6 +625,8 @@ static int connect_start(struct probe_run *r)
 	if (!r->m)
 		return fail_conn(r, PROBE_ERR_CONNECT, err);
 	ep_format_addr(&r->probe, r->host, sizeof(r->host));
+	/* the handshake's deadline: from the probe's start, the option file's read included */
+	heap_set(r, r->start_ms + r->s.timeout_ms);
 	r->ph = PH_CONNECT;
 	r->ret_m = NULL;
 	return mysql_real_connect_start(&r->ret_m, r->m, r->host, NULL, NULL, NULL, r->probe.port,
@@ -656,7 +660,6 @@ static void probe_start(struct probe_run *r)
 	r->st.valid = true;
 	r->st.when_ms = r->start_ms;
 	r->st.source = lag_source_effective(&r->s);
-	heap_set(r, r->start_ms + r->s.timeout_ms);	/* the probe's deadline */
 	if (!r->m) {
 		if (r->start_ms < r->next_connect) {
 			/* waiting to reconnect is no probe: nothing for the metrics */
