@@ -13,7 +13,7 @@
  *   6-8  200 hung replicas: one loop thread (main + loop in
  *        /proc/self/task), every one's first probe timed out at its deadline
  *
- * The margins (100 ms, 500 ms for 200 probers) are for a loaded machine
+ * The margins (100 ms, 749 ms for 200 probers) are for a loaded machine
  * and the sanitizers; before
  * the event loop the same probes took 1 s (libmariadb's whole seconds),
  * and a stop waited for them.
@@ -114,11 +114,11 @@ static bool first_result(struct prober *p, int ms, struct probe_state *st)
 /*
  * ...and 200 on one loop thread, on a machine whose run queue is 5 to 7
  * deep per core (the shared lab host, lab VMs running): a probe start
- * there was seen to take 140 ms of wall time (preempted), and the
- * deadlines behind it wait. Still well under the whole second the blocking
- * library took at the least.
+ * there was seen to take 140 ms of wall time (preempted), the deadlines
+ * behind it wait, and the slowest of 200 probes took 315 to 803 ms. The
+ * bound is the whole second that the blocking library took at the least.
  */
-#define MARGIN_MANY_MS 500
+#define MARGIN_MANY_MS 749
 
 int main(void)
 {
@@ -279,6 +279,7 @@ int main(void)
 		if (seen[i] > hi)
 			hi = seen[i];
 	}
+	/* spread over 10 ms a replica: 500 ms for 50 */
 	tap_ok(i == NSPREAD && hi - lo >= 250,
 	       "%d replicas at a 1 s poll: the first connections %llu ms apart from first to last "
 	       "(at least 250)", i, (unsigned long long)(i ? hi - lo : 0));

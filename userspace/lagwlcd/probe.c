@@ -7,15 +7,16 @@
  * connection through libmariadb's non-blocking API (mysql_*_start() and
  * mysql_*_cont(): the library returns what it waits for, MYSQL_WAIT_READ,
  * _WRITE, _TIMEOUT, and the loop resumes it when the socket is ready).
- * The loop, not the library, keeps the time: connecting (TCP, TLS,
- * authentication) and each query (sent, answered, its result read) has a
- * deadline of its start plus the replica's timeout in milliseconds, kept
- * in a heap with the next probe times. At the deadline,
+ * The loop, not the library, keeps the time: each wait for the server
+ * (to accept the connection, send its greeting, answer, take a query) has
+ * a deadline of the replica's timeout in milliseconds, kept in a heap with
+ * the next probe times. At the deadline,
  * or when a prober is stopped or must reconnect, the operation in progress
  * is cut short: the socket is shut down and the library resumed until it
- * gives up, which it does at once. Probes start at a random offset within
- * the first poll interval, so that many replicas do not all connect at the
- * same instant, and reconnection backs off with jitter.
+ * gives up, which it does at once. Probes start at a random offset (within
+ * 10 ms per replica, up to 3/4 of the poll interval), so that many replicas
+ * do not all connect at the same instant, and reconnection backs off with
+ * jitter.
  *
  * A probe is two queries: the replica status (health, and the lag when it
  * comes from Seconds_Behind_*), then read_only and, for the heartbeat
@@ -42,6 +43,8 @@
 
 /* Reconnection attempts back off from one poll interval up to this. */
 #define BACKOFF_MAX_MS 5000
+/* First probes are spread over this much per replica, at most 3/4 of a poll. */
+#define SPREAD_MS 10
 
 const char *prober_name(const struct endpoint *key, const struct endpoint *probe,
 			char *buf, size_t len)
@@ -259,6 +262,12 @@ static void watch(struct probe_run *r, int status)
 	struct epoll_event e = { .data.ptr = r };
 	int fd = (int)mysql_get_socket(r->m);
 
+	/*
+	 * The deadline: timeout from now. Like libmariadb's own connect,
+	 * read and write timeouts, it bounds each wait for the server (to
+	 * accept, answer, take data), but to the millisecond.
+	 */
+	heap_set(r, mono_ms() + r->s.timeout_ms);
 	r->wait = status;
 	if (status & MYSQL_WAIT_READ)
 		e.events |= EPOLLIN;
@@ -418,7 +427,6 @@ static int query_start(struct probe_run *r, const char *q, const char *what)
 		snprintf(r->q, sizeof(r->q), "%s", q);
 	if (what != r->what)
 		snprintf(r->what, sizeof(r->what), "%s", what);
-	heap_set(r, mono_ms() + r->s.timeout_ms);	/* the query's deadline, its result's too */
 	r->ph = PH_QUERY;
 	return mysql_real_query_start(&r->ret_i, r->m, r->q, strlen(r->q));
 }
@@ -626,8 +634,6 @@ static int connect_start(struct probe_run *r)
 	if (!r->m)
 		return fail_conn(r, PROBE_ERR_CONNECT, err);
 	ep_format_addr(&r->probe, r->host, sizeof(r->host));
-	/* the handshake's deadline: from the probe's start, the option file's read included */
-	heap_set(r, r->start_ms + r->s.timeout_ms);
 	r->ph = PH_CONNECT;
 	r->ret_m = NULL;
 	return mysql_real_connect_start(&r->ret_m, r->m, r->host, NULL, NULL, NULL, r->probe.port,
@@ -731,9 +737,9 @@ static void run_free(struct probe_run *r)
 static bool on_wake(void)
 {
 	struct probe_run *in, *r;
-	uint64_t v, now = mono_ms();
+	uint64_t v, now = mono_ms(), window;
+	size_t i, first_new = loop.nruns;
 	uint32_t poll;
-	size_t i;
 	bool quit;
 
 	(void)!read(loop.evfd, &v, sizeof(v));
@@ -774,15 +780,24 @@ static bool on_wake(void)
 		}
 		r->idx = loop.nruns;
 		loop.runs[loop.nruns++] = r;
+	}
+	/*
+	 * The first probe at a random offset, and the next ones a poll interval
+	 * apart from it: not all replicas at the same instant. The window grows
+	 * with the replicas (SPREAD_MS each), so that a few are probed at once
+	 * at the start, up to 3/4 of a poll interval, which leaves the first
+	 * result time before the pusher gives up waiting for one (timeout +
+	 * poll).
+	 */
+	for (i = first_new; i < loop.nruns; i++) {
+		r = loop.runs[i];
 		pthread_mutex_lock(&r->p->mu);
 		poll = r->p->poll_ms;
 		pthread_mutex_unlock(&r->p->mu);
-		/*
-		 * The first probe somewhere in the first 3/4 of a poll interval:
-		 * not all at the same instant, and still its result before the
-		 * pusher gives up waiting for one (timeout + poll).
-		 */
-		heap_set(r, r->p->st.when_ms + rnd() % (poll * 3 / 4 + 1));
+		window = (uint64_t)loop.nruns * SPREAD_MS;
+		if (window > poll * 3 / 4)
+			window = poll * 3 / 4;
+		heap_set(r, r->p->st.when_ms + rnd() % (window + 1));
 	}
 	for (i = 0; i < loop.nruns;) {
 		struct prober *p;
