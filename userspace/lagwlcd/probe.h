@@ -4,9 +4,9 @@
  * replica's lag and health every poll interval and publishes the result,
  * reconnecting with jittered backoff. Every prober is driven by one event
  * loop thread (probe.c) through libmariadb's non-blocking API, so the
- * thread count does not grow with the replicas, each probe has a
- * millisecond deadline (its timeout) and a stopped prober is cancelled at
- * once. The pusher reads the latest result whenever it wants, so a hung
+ * thread count does not grow with the replicas, a server that does not
+ * answer within the timeout is given up on to the millisecond and a
+ * stopped prober is cancelled at once. The pusher reads the latest result whenever it wants, so a hung
  * replica delays nobody else.
  */
 #ifndef LAGWLCD_PROBE_H
