@@ -10,15 +10,15 @@
 #include "db.h"
 #include "optfile.h"
 
-MYSQL *db_connect(const struct endpoint *ep, const struct settings *s, char *err, size_t errlen)
+MYSQL *db_prepare(const struct settings *s, bool nonblock, int *cnf_fd, char *err, size_t errlen)
 {
 	unsigned int secs = (s->timeout_ms + 999) / 1000, proto = MYSQL_PROTOCOL_TCP;
 	my_bool no = 0;
 	unsigned int zero = 0;
-	char host[INET6_ADDRSTRLEN], e[EP_STRLEN], cnf[32];
-	int cnf_fd = -1;
+	char cnf[32];
 	MYSQL *m;
 
+	*cnf_fd = -1;
 	if (s->option_file[0]) {
 		/*
 		 * libmariadb reads the option file inside mysql_real_connect(),
@@ -26,29 +26,48 @@ MYSQL *db_connect(const struct endpoint *ep, const struct settings *s, char *err
 		 * checked copy without the keys lagwlcd sets (optfile.h), read
 		 * again at every connection as the library would.
 		 */
-		cnf_fd = optfile_open_filtered(s->option_file, s->option_group, cnf, sizeof(cnf),
-					       err, errlen);
-		if (cnf_fd < 0)
+		*cnf_fd = optfile_open_filtered(s->option_file, s->option_group, cnf, sizeof(cnf),
+						err, errlen);
+		if (*cnf_fd < 0)
 			return NULL;
 	}
 	m = mysql_init(NULL);
-	if (!m) {
+	if (!m || (nonblock && mysql_options(m, MYSQL_OPT_NONBLOCK, 0))) {
 		snprintf(err, errlen, "out of memory");
-		if (cnf_fd >= 0)
-			close(cnf_fd);
+		if (m)
+			mysql_close(m);
+		if (*cnf_fd >= 0)
+			close(*cnf_fd);
+		*cnf_fd = -1;
 		return NULL;
 	}
+	/*
+	 * In whole seconds; in non-blocking mode they only make the library
+	 * ask for a timeout, which the caller's loop reports at its own,
+	 * millisecond, deadline.
+	 */
 	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
 	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &secs);
 	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &secs);
 	mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
 	mysql_options(m, MYSQL_OPT_RECONNECT, &no);
 	mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &zero);
-	if (cnf_fd >= 0) {
+	if (*cnf_fd >= 0) {
 		/* credentials and TLS (ssl-ca, ssl-cert...) come from here */
 		mysql_options(m, MYSQL_READ_DEFAULT_FILE, cnf);
 		mysql_options(m, MYSQL_READ_DEFAULT_GROUP, s->option_group);
 	}
+	return m;
+}
+
+MYSQL *db_connect(const struct endpoint *ep, const struct settings *s, char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN], e[EP_STRLEN];
+	int cnf_fd;
+	MYSQL *m = db_prepare(s, false, &cnf_fd, err, errlen);
+
+	if (!m)
+		return NULL;
 	ep_format_addr(ep, host, sizeof(host));
 	if (!mysql_real_connect(m, host, NULL, NULL, NULL, ep->port, NULL, 0)) {
 		snprintf(err, errlen, "cannot connect to %s: %s (%u)", ep_format(ep, e, sizeof(e)),
@@ -68,26 +87,14 @@ bool db_conn_lost(MYSQL *m)
 	return e >= CR_MIN_ERROR && e <= CR_MAX_ERROR;
 }
 
-int db_query(MYSQL *m, const char *query, const char *what, struct db_result *r,
-	     char *err, size_t errlen)
+int db_result_load(MYSQL_RES *res, const char *what, struct db_result *r, char *err,
+		   size_t errlen)
 {
 	size_t nrows, ncols, i, j;
 	MYSQL_FIELD *f;
 	MYSQL_ROW row;
 
-	memset(r, 0, sizeof(*r));
-	if (mysql_query(m, query)) {
-		snprintf(err, errlen, "%s: %s (%u)", what, mysql_error(m), mysql_errno(m));
-		return -1;
-	}
-	r->res = mysql_store_result(m);
-	if (!r->res) {
-		if (mysql_errno(m))
-			snprintf(err, errlen, "%s: %s (%u)", what, mysql_error(m), mysql_errno(m));
-		else
-			snprintf(err, errlen, "%s: no result set", what);
-		return -1;
-	}
+	r->res = res;
 	ncols = mysql_num_fields(r->res);
 	nrows = (size_t)mysql_num_rows(r->res);
 	r->names = calloc(ncols + 1, sizeof(*r->names));
@@ -108,6 +115,27 @@ int db_query(MYSQL *m, const char *query, const char *what, struct db_result *r,
 	r->view.names = r->names;
 	r->view.values = r->values;
 	return 0;
+}
+
+int db_query(MYSQL *m, const char *query, const char *what, struct db_result *r,
+	     char *err, size_t errlen)
+{
+	MYSQL_RES *res;
+
+	memset(r, 0, sizeof(*r));
+	if (mysql_query(m, query)) {
+		snprintf(err, errlen, "%s: %s (%u)", what, mysql_error(m), mysql_errno(m));
+		return -1;
+	}
+	res = mysql_store_result(m);
+	if (!res) {
+		if (mysql_errno(m))
+			snprintf(err, errlen, "%s: %s (%u)", what, mysql_error(m), mysql_errno(m));
+		else
+			snprintf(err, errlen, "%s: no result set", what);
+		return -1;
+	}
+	return db_result_load(res, what, r, err, errlen);
 }
 
 void db_result_free(struct db_result *r)

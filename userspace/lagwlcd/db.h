@@ -15,7 +15,16 @@
 #include "lagsource.h"
 
 /*
- * Connect to ep with the option file (checked and filtered: optfile.h), group
+ * A handle with lagwlcd's options set and the option file of s (checked
+ * and filtered: optfile.h) named, not connected; nonblock: for the
+ * non-blocking API (probe.c). *cnf_fd is the filtered file's descriptor
+ * (or -1), to close once the connection is made or failed. NULL with the
+ * reason in err.
+ */
+MYSQL *db_prepare(const struct settings *s, bool nonblock, int *cnf_fd, char *err, size_t errlen);
+
+/*
+ * Connect to ep (blocking) with the option file (checked and filtered: optfile.h), group
  * and timeout of s. The client library counts timeouts in whole seconds:
  * s->timeout_ms rounded up.
  * The connection, or NULL with the reason in err.
@@ -40,6 +49,10 @@ struct db_result {
 int db_query(MYSQL *m, const char *query, const char *what, struct db_result *r,
 	     char *err, size_t errlen);
 void db_result_free(struct db_result *r);
+
+/* The result set res, stored whole, into *r (which owns it from now on): 0 or -1. */
+int db_result_load(MYSQL_RES *res, const char *what, struct db_result *r, char *err,
+		   size_t errlen);
 
 /* Run a statement that returns no rows: 0, or -1 with the error in err. */
 int db_exec(MYSQL *m, const char *stmt, char *err, size_t errlen);

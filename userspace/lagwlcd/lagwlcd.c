@@ -5,9 +5,10 @@
  *
  * The main thread reads the configuration, discovers replicas in IPVS,
  * adopts services, and every poll pushes the latest state of every replica
- * in one LAGWLC_CMD_REPLICA_SET; one prober thread per replica measures
- * (probe.c). Signals are blocked in every thread and taken synchronously
- * by the main loop: SIGHUP reloads, SIGTERM and SIGINT end it.
+ * in one LAGWLC_CMD_REPLICA_SET; one prober per replica measures, all of
+ * them driven by one event loop thread (probe.c). Signals are blocked in
+ * every thread and taken synchronously by the main loop: SIGHUP reloads,
+ * SIGTERM and SIGINT end it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -510,6 +511,7 @@ static int run(struct lagwlcd *d, const char *file, const sigset_t *sigs)
 		d->dying = p;
 	}
 	reap(d, true);
+	prober_loop_end();
 	metrics_stop();
 	/* closing the socket makes the module mark our replicas stale at once */
 	pusher_close(&d->ps);

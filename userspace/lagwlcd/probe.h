@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One prober per replica: a thread with a persistent connection that
- * measures the replica's lag and health every poll interval and publishes
- * the result, reconnecting with backoff. The pusher reads the latest
- * result whenever it wants, so a hung replica delays nobody else.
+ * One prober per replica: a persistent connection that measures the
+ * replica's lag and health every poll interval and publishes the result,
+ * reconnecting with jittered backoff. Every prober is driven by one event
+ * loop thread (probe.c) through libmariadb's non-blocking API, so the
+ * thread count does not grow with the replicas, a server that does not
+ * answer within the timeout is given up on to the millisecond and a
+ * stopped prober is cancelled at once. The pusher reads the latest result whenever it wants, so a hung
+ * replica delays nobody else.
  */
 #ifndef LAGWLCD_PROBE_H
 #define LAGWLCD_PROBE_H
@@ -23,16 +27,17 @@ struct probe_state {
 	bool up;
 	bool has_lag;
 	uint32_t lag_ms;
-	uint64_t when_ms;		/* mono_ms() when the probe began */
+	uint64_t when_ms;		/* mono_ms() when the probe began (up) or ended (down) */
+	uint32_t took_ms;		/* how long the probe took, connecting included */
 	enum lag_source source;		/* the source the lag came from */
 	char reason[VERDICT_REASON_MAX];	/* why down */
 };
 
 struct prober {
 	struct endpoint key;		/* the real server: what is pushed */
-	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;		/* finished became true */
+	struct probe_run *run;		/* the loop thread's own (probe.c) */
 
 	/* guarded by mu */
 	struct endpoint probe;		/* where to connect */
@@ -40,8 +45,7 @@ struct prober {
 	uint32_t poll_ms;
 	bool stop;			/* leave */
 	bool reconnect;			/* drop the connection: settings changed */
-	bool finished;			/* the thread has returned */
-	int fd;				/* the connection's socket, -1 */
+	bool finished;			/* the loop has let go of it */
 	struct probe_state st;
 	struct metrics_replica *metrics;	/* its figures (metrics.h), NULL once stopped */
 
@@ -60,7 +64,7 @@ const char *prober_name(const struct endpoint *key, const struct endpoint *probe
 			char *buf, size_t len);
 
 /*
- * fn is called (from a prober's thread, without locks held) after every
+ * fn is called (from the loop thread, without locks held) after every
  * probe result, so that the caller can report it at once rather than at
  * its next tick. Set it before the first prober_start().
  */
@@ -79,14 +83,20 @@ struct prober *prober_start(const struct endpoint *key, const struct endpoint *p
 int prober_update(struct prober *p, const struct endpoint *probe, const struct settings *s,
 		  uint32_t poll_ms);
 
-/* Ask the thread to leave, interrupting a query in progress. Returns at once. */
+/*
+ * Stop probing: the loop closes the connection at once, a connect or query
+ * in progress included (no waiting for its timeout). Returns at once.
+ */
 void prober_stop(struct prober *p);
 
-/* The thread has returned (after prober_stop). */
+/* The loop has closed p's connection and let go of it (after prober_stop). */
 bool prober_finished(struct prober *p);
 
-/* Join the thread and free p. */
+/* Wait until prober_finished(p), then free p. */
 void prober_free(struct prober *p);
+
+/* End the loop thread (after every prober is freed): at exit. */
+void prober_loop_end(void);
 
 /* A copy of the latest result. */
 void prober_get(struct prober *p, struct probe_state *st);
