@@ -19,13 +19,9 @@ CTL=$top/userspace/lagwlcctl/lagwlcctl
 UNIT=$top/userspace/lagwlcd/lagwlcd.service
 W=$(mktemp -d "${TMPDIR:-/tmp}/lagwlc-cli.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-n=0 failed=0
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-show() { sed 's/^/#   | /' "$@"; }
-echo "1..5"
+# shellcheck source-path=SCRIPTDIR source=../lib/ktap.sh
+. "$top/tests/lib/ktap.sh"
+ktap_plan 5
 for b in "$LAGWLCD" "$CTL"; do
 	[ -x "$b" ] || { echo "Bail out! $b is not built (make userspace)"; exit 1; }
 done
@@ -37,13 +33,13 @@ for args in "-x" "--bogus" "-c" "extra" "--create-table" "--heartbeat-writer noh
 	"$LAGWLCD" $args >"$W/out" 2>"$W/err"
 	st=$?
 	echo "# lagwlcd $args: status $st"
-	show "$W/err"
+	ktap_show "$W/err"
 	[ $st -eq 2 ] && [ ! -s "$W/out" ] && [ "$(wc -l <"$W/err")" -eq 2 ] &&
 		grep -q '^lagwlcd: ' "$W/err" &&
 		[ "$(tail -n 1 "$W/err")" = "Try 'lagwlcd --help' for more information." ] || r=1
 done
 [ "$("$LAGWLCD" -x 2>&1 | head -n 1)" = "lagwlcd: unknown option -x" ] || r=1
-ok $r "lagwlcd: a bad option, argument or pairing is one line and \"Try 'lagwlcd --help'\", status 2"
+ktap_result $r "lagwlcd: a bad option, argument or pairing is one line and \"Try 'lagwlcd --help'\", status 2"
 
 r=0
 for args in "--bogus" "bogus" "set 10.0.0.1:3306 lag 1d" "set"; do
@@ -51,11 +47,11 @@ for args in "--bogus" "bogus" "set 10.0.0.1:3306 lag 1d" "set"; do
 	"$CTL" $args >"$W/out" 2>"$W/err"
 	st=$?
 	echo "# lagwlcctl $args: status $st"
-	show "$W/err"
+	ktap_show "$W/err"
 	[ $st -eq 2 ] && [ ! -s "$W/out" ] && [ "$(wc -l <"$W/err")" -eq 2 ] &&
 		grep -q '^lagwlcctl: ' "$W/err" && tail -n 1 "$W/err" | grep -q '^Usage: lagwlcctl ' || r=1
 done
-ok $r "lagwlcctl: a bad option or command is one line and one usage line, status 2"
+ktap_result $r "lagwlcctl: a bad option or command is one line and one usage line, status 2"
 
 # ---- 3. -f FILE ------------------------------------------------------------
 printf '[lagwlcd]\ndiscover = no\noption_file = none\n[replica 127.0.0.1:3306]\n' >"$W/good.conf"
@@ -63,17 +59,17 @@ printf '[lagwlcd]\ndiscover = no\noption_file = none\npoll_interval = 1x\n' >"$W
 r=0
 "$LAGWLCD" -f "$W/good.conf" -t >"$W/out" 2>"$W/err"
 st=$?
-echo "# lagwlcd -f good.conf -t: status $st"; show "$W/out" "$W/err"
+echo "# lagwlcd -f good.conf -t: status $st"; ktap_show "$W/out" "$W/err"
 [ $st -eq 0 ] && grep -q "^$W/good.conf: configuration OK" "$W/out" && [ ! -s "$W/err" ] || r=1
 "$LAGWLCD" --config "$W/bad.conf" -t >"$W/out" 2>"$W/err"
 st=$?
-echo "# lagwlcd --config bad.conf -t: status $st"; show "$W/err"
+echo "# lagwlcd --config bad.conf -t: status $st"; ktap_show "$W/err"
 [ $st -eq 1 ] && grep -q "^$W/bad.conf:4: poll_interval" "$W/err" || r=1
 for old in "-f -t -c" "-fn -t -c" "-D -t -c"; do
 	# shellcheck disable=SC2086
 	"$LAGWLCD" $old "$W/good.conf" >"$W/out" 2>"$W/err"
 	st=$?
-	echo "# lagwlcd $old good.conf: status $st"; show "$W/out" "$W/err"
+	echo "# lagwlcd $old good.conf: status $st"; ktap_show "$W/out" "$W/err"
 	[ $st -eq 0 ] && grep -q "configuration OK" "$W/out" || r=1
 	if [ "$old" = "-D -t -c" ]; then
 		[ ! -s "$W/err" ] || r=1
@@ -81,7 +77,7 @@ for old in "-f -t -c" "-fn -t -c" "-D -t -c"; do
 		grep -qx "lagwlcd: warning: -f for the foreground is deprecated: use -D (-f FILE is the configuration file)" "$W/err" || r=1
 	fi
 done
-ok $r "-f FILE is the configuration file; -f alone (or -fn) still the foreground, with a deprecation warning; -D none"
+ktap_result $r "-f FILE is the configuration file; -f alone (or -fn) still the foreground, with a deprecation warning; -D none"
 
 # ---- 4. ExecReload -----------------------------------------------------------
 # run_reload CONF PID: the unit's ExecReload lines in order, as systemd runs
@@ -107,7 +103,7 @@ r=0
 run_reload "$W/bad.conf" $main
 st=$?
 sleep 0.3
-echo "# reload with bad.conf: status $st, SIGHUPs $(cat "$W/hups")"; show "$W/reload.log"
+echo "# reload with bad.conf: status $st, SIGHUPs $(cat "$W/hups")"; ktap_show "$W/reload.log"
 [ $st -ne 0 ] && [ "$(cat "$W/hups")" -eq 0 ] || r=1
 run_reload "$W/good.conf" $main
 st=$?
@@ -116,7 +112,7 @@ echo "# reload with good.conf: status $st, SIGHUPs $(cat "$W/hups")"
 [ $st -eq 0 ] && [ "$(cat "$W/hups")" -eq 1 ] || r=1
 kill $main 2>/dev/null
 wait $main 2>/dev/null
-ok $r "ExecReload: a configuration lagwlcd -t refuses fails the reload, no SIGHUP sent; a good one is sent"
+ktap_result $r "ExecReload: a configuration lagwlcd -t refuses fails the reload, no SIGHUP sent; a good one is sent"
 
 # ---- 5. SIGUSR1 -------------------------------------------------------------------
 "$LAGWLCD" -D -n -c "$W/good.conf" </dev/null >"$W/d.log" 2>&1 &
@@ -129,9 +125,9 @@ kill -0 $pid 2>/dev/null || alive=0
 kill -TERM $pid 2>/dev/null
 wait $pid
 st=$?
-echo "# lagwlcd -D -n, SIGUSR1 then SIGTERM: status $st"; show "$W/d.log"
+echo "# lagwlcd -D -n, SIGUSR1 then SIGTERM: status $st"; ktap_show "$W/d.log"
 [ $alive -eq 1 ] && [ $st -eq 0 ] && grep -q 'User defined signal 1: lagwlcd dumps no state' "$W/d.log" &&
 	grep -q 'Terminated: exiting' "$W/d.log"
-ok $? "SIGUSR1 is logged (no state dump) and lagwlcd keeps running; SIGTERM: exit 0"
+ktap_result $? "SIGUSR1 is logged (no state dump) and lagwlcd keeps running; SIGTERM: exit 0"
 
-[ $failed -eq 0 ]
+ktap_exit

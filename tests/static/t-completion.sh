@@ -44,14 +44,10 @@ COMPDIR=${LAGWLC_COMPDIR:-$top/userspace/completion}
 BC=/usr/share/bash-completion/bash_completion
 W=$(mktemp -d "${TMPDIR:-/tmp}/lagwlc-completion.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-n=0 failed=0
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-diag() { echo "# $*"; }
+# shellcheck source-path=SCRIPTDIR source=../lib/ktap.sh
+. "$top/tests/lib/ktap.sh"
 words() { tr '\n' ' ' <<<"$1" | sed 's/ $//'; }
-echo "1..18"
+ktap_plan 18
 for b in "$LAGWLCD" "$CTL"; do
 	[ -x "$b" ] || { echo "Bail out! $b is not built (make userspace)"; exit 1; }
 done
@@ -186,7 +182,7 @@ for mode in bc plain; do
 	expect $mode lagwlcctl "lagwlcctl -j s" "$(starting s "${CMDS[@]}")" || r=1
 	expect $mode lagwlcctl "lagwlcctl --json m" "$(starting m "${CMDS[@]}")" || r=1
 	expect $mode lagwlcctl "lagwlcctl -h " "" || r=1
-	ok $r "$tag lagwlcctl <TAB> offers exactly the commands lagwlcctl -h lists"
+	ktap_result $r "$tag lagwlcctl <TAB> offers exactly the commands lagwlcctl -h lists"
 
 	# ---- 2. options --------------------------------------------------------
 	r=0
@@ -196,7 +192,7 @@ for mode in bc plain; do
 	expect $mode lagwlcctl "lagwlcctl check --max-age " "" || r=1
 	expect $mode lagwlcctl "lagwlcctl check --max-age=" "" || r=1
 	expect $mode lagwlcctl "lagwlcctl show -" "" || r=1
-	ok $r "$tag lagwlcctl's options and check's options: exactly those lagwlcctl -h documents"
+	ktap_result $r "$tag lagwlcctl's options and check's options: exactly those lagwlcctl -h documents"
 
 	# ---- 3. set's keywords ---------------------------------------------------
 	r=0
@@ -211,7 +207,7 @@ for mode in bc plain; do
 	for c in "del 10.0.0.21:3306 " "show 10.0.0.21:3306 " "flush " "monitor "; do
 		expect $mode lagwlcctl "lagwlcctl $c" "" || r=1
 	done
-	ok $r "$tag set ADDR:PORT <TAB> offers lagwlcctl -h's keywords (lag, up, down) as the grammar allows; nothing after lag, flush, monitor"
+	ktap_result $r "$tag set ADDR:PORT <TAB> offers lagwlcctl -h's keywords (lag, up, down) as the grammar allows; nothing after lag, flush, monitor"
 
 	# ---- 4. replica addresses ---------------------------------------------
 	r=0
@@ -229,7 +225,7 @@ for mode in bc plain; do
 	expect $mode lagwlcctl "lagwlcctl set [2001:db8::1" "11]:3306 12]:3307" "${wri[@]}" || r=1
 	expect $mode lagwlcctl "lagwlcctl del [2001:db8::11]:" "3306" "${wri[@]}" || r=1
 	expect $mode lagwlcctl "lagwlcctl show [2001:db8::11]:3306 " "" "${wri[@]}" || r=1
-	ok $r "$tag replica addresses from lagwlcctl -j show: set the table's and lagwlc real servers', del/show the table's, no VIP, IPv6 in brackets, cut after ':'"
+	ktap_result $r "$tag replica addresses from lagwlcctl -j show: set the table's and lagwlc real servers', del/show the table's, no VIP, IPv6 in brackets, cut after ':'"
 
 	# ---- 5. the real lagwlcctl, module absent ---------------------------------
 	r=0
@@ -252,7 +248,7 @@ for mode in bc plain; do
 	diag "  (lagwlcctl -j show here: status $st, stderr: $(cat "$W/err"))"
 	[ $st -ne 0 ] && [ -s "$W/err" ] && [ ! -s "$W/out" ] || r=1
 	[ -e /sys/module/ip_vs_lagwlc ] && { diag "  the module is loaded on this host"; r=1; }
-	ok $r "$tag the real lagwlcctl, module absent: no candidates and nothing printed; not run at all without /sys/module/ip_vs_lagwlc"
+	ktap_result $r "$tag the real lagwlcctl, module absent: no candidates and nothing printed; not run at all without /sys/module/ip_vs_lagwlc"
 
 	# ---- 6. lagwlcd's options -------------------------------------------------
 	r=0
@@ -262,7 +258,7 @@ for mode in bc plain; do
 	expect $mode lagwlcd "lagwlcd -n --test -" "$(without --test "${D_OPTS[@]}" | grep -vx -- -n)" || r=1
 	expect $mode lagwlcd "lagwlcd --heartbeat-writer " "" || r=1
 	expect $mode lagwlcd "lagwlcd --heartbeat-writer=" "" || r=1
-	ok $r "$tag lagwlcd <TAB> offers exactly the options lagwlcd --help documents, each once"
+	ktap_result $r "$tag lagwlcd <TAB> offers exactly the options lagwlcd --help documents, each once"
 
 	# ---- 7. configuration files ---------------------------------------------
 	r=0
@@ -272,7 +268,7 @@ for mode in bc plain; do
 	expect $mode lagwlcd "lagwlcd -t --config=$c/o" "$c/other.conf" || r=1
 	expect $mode lagwlcd "lagwlcd -f $c/s" "$c/sub" || r=1
 	expect $mode lagwlcd "lagwlcd -f -" "$(without -f "${D_OPTS[@]}")" || r=1
-	ok $r "$tag lagwlcd -c, --config, --config= and -f complete file names"
+	ktap_result $r "$tag lagwlcd -c, --config, --config= and -f complete file names"
 done
 
 # ---- 8. readline ---------------------------------------------------------------
@@ -353,7 +349,7 @@ PY
 		diag "  the session:"
 		tr -d '\r' <"$W/pty.log" | sed 's/^/#    | /'
 	fi
-	ok $r "$tag readline completes typed lines as wanted (commands, options, ADDR:PORT after ':', IPv6, files)"
+	ktap_result $r "$tag readline completes typed lines as wanted (commands, options, ADDR:PORT after ':', IPv6, files)"
 done
 
 # ---- 9. make install ---------------------------------------------------------
@@ -391,12 +387,12 @@ make -s -C "$top/userspace" uninstall DESTDIR="$R" PREFIX=/usr >>"$W/install.log
 for prog in lagwlcctl lagwlcd; do
 	[ -e "$dir/$prog" ] && { diag "  make uninstall left $dir/$prog"; r=1; }
 done
-ok $r "make install puts both files in PREFIX/share/bash-completion/completions, where bash-completion loads them; make uninstall removes them"
+ktap_result $r "make install puts both files in PREFIX/share/bash-completion/completions, where bash-completion loads them; make uninstall removes them"
 
 # ---- 10. shellcheck ---------------------------------------------------------------
-shellcheck -s bash "$COMPDIR/lagwlcctl" "$COMPDIR/lagwlcd" "$0" >"$W/sc.log" 2>&1
+shellcheck -x -s bash "$COMPDIR/lagwlcctl" "$COMPDIR/lagwlcd" "$0" >"$W/sc.log" 2>&1
 st=$?
 sed 's/^/#   /' "$W/sc.log"
-ok $st "shellcheck finds nothing in the completion files and this test"
+ktap_result $st "shellcheck finds nothing in the completion files and this test"
 
-[ $failed -eq 0 ]
+ktap_exit

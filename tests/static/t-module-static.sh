@@ -9,16 +9,12 @@ kdir=/lib/modules/$kver/build
 work=$(mktemp -d "${TMPDIR:-/tmp}/lagwlc-static.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-echo "1..3"
-n=0
-report() {	# report OK? DESCRIPTION LOG
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/#   /' "$3"
-	fi
+# shellcheck source-path=SCRIPTDIR source=../lib/ktap.sh
+. "$top/tests/lib/ktap.sh"
+ktap_plan 3
+report() {	# report STATUS DESCRIPTION LOG: the log as diagnostics when it failed
+	ktap_result "$1" "$2"
+	[ "$1" -eq 0 ] || sed 's/^/#   /' "$3"
 }
 
 fresh_copy() {
@@ -44,3 +40,4 @@ report $? "sparse (C=2) finds nothing" "$work/sparse.log"
 rc=$?
 [ $rc -eq 0 ] && [ ! -s "$work/checkpatch.log" ]
 report $? "checkpatch.pl --strict --no-tree finds nothing" "$work/checkpatch.log"
+ktap_exit

@@ -20,13 +20,9 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 W=$(mktemp -d "${TMPDIR:-/tmp}/lagwlc-unit.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-n=0 failed=0
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-show() { sed 's/^/#   | /' "$@"; }
-echo "1..4"
+# shellcheck source-path=SCRIPTDIR source=../lib/ktap.sh
+. "$top/tests/lib/ktap.sh"
+ktap_plan 4
 for t in systemd-analyze systemd-sysusers man; do
 	command -v "$t" >/dev/null || { echo "Bail out! $t is missing (scripts/install-deps)"; exit 1; }
 done
@@ -36,7 +32,7 @@ done
 R=$W/root
 make -s -C "$top/userspace" install DESTDIR="$R" PREFIX=/usr >"$W/install.log" 2>&1
 st=$?
-show "$W/install.log"
+ktap_show "$W/install.log"
 U=$R/usr/lib/systemd/system/lagwlcd.service
 S=$R/usr/lib/sysusers.d/lagwlcd.conf
 r=$st
@@ -44,15 +40,15 @@ for f in "$U" "$S" "$R/usr/sbin/lagwlcd"; do
 	[ -f "$f" ] || { echo "# missing: ${f#"$R"}"; r=1; }
 done
 if [ -f "$U" ]; then
-	grep -E '^Exec' "$U" | show
+	grep -E '^Exec' "$U" | ktap_show
 	if grep -E '^Exec' "$U" | grep -q /usr/local/; then echo "# unit still names /usr/local"; r=1; fi
 	grep -q '^ExecStart=/usr/sbin/lagwlcd ' "$U" || { echo "# no ExecStart=/usr/sbin/lagwlcd"; r=1; }
 fi
 systemd-sysusers --root="$R" >"$W/sysusers.log" 2>&1 || r=1
-show "$W/sysusers.log"
-grep '^lagwlcd:' "$R/etc/passwd" | show
+ktap_show "$W/sysusers.log"
+grep '^lagwlcd:' "$R/etc/passwd" | ktap_show
 grep -q '^lagwlcd:x:[0-9]*:[0-9]*:[^:]*:[^:]*:/usr/sbin/nologin$' "$R/etc/passwd" || r=1
-ok "$r" "make install puts the unit (paths under SBINDIR) and the sysusers.d file; systemd-sysusers creates user lagwlcd"
+ktap_result "$r" "make install puts the unit (paths under SBINDIR) and the sysusers.d file; systemd-sysusers creates user lagwlcd"
 
 # ---- 2. systemd-analyze verify ---------------------------------------------
 # the installed unit with its paths pointing into the DESTDIR tree, so
@@ -61,11 +57,11 @@ mkdir -p "$W/v"
 sed "s|=/usr/sbin/|=$R/usr/sbin/|; s|^ExecStartPre=/usr/sbin/|ExecStartPre=$R/usr/sbin/|" "$U" >"$W/v/lagwlcd.service"
 MANPATH=$R/usr/share/man systemd-analyze verify "$W/v/lagwlcd.service" >"$W/verify.log" 2>&1
 st=$?
-show "$W/verify.log"
+ktap_show "$W/verify.log"
 r=$st
 [ -s "$W/verify.log" ] && r=1
 echo "# systemd-analyze verify: status $st, $(wc -l <"$W/verify.log") line(s)"
-ok "$r" "systemd-analyze verify finds nothing wrong with the installed unit"
+ktap_result "$r" "systemd-analyze verify finds nothing wrong with the installed unit"
 
 # ---- 3. the properties the unit promises -----------------------------------
 r=0
@@ -84,9 +80,9 @@ echo "# LimitNOFILE=${nofile:-unset}"
 [ -n "$nofile" ] && [ "$nofile" -ge 8192 ] || r=1
 # systemd's own reading of them (the security table names the ambient set)
 systemd-analyze security --offline=yes "$W/v/lagwlcd.service" >"$W/sec.txt" 2>&1
-grep -E 'AmbientCapabilities=|User=/DynamicUser=|CAP_NET_ADMIN' "$W/sec.txt" | show
+grep -E 'AmbientCapabilities=|User=/DynamicUser=|CAP_NET_ADMIN' "$W/sec.txt" | ktap_show
 grep -Eq '✓ User=/DynamicUser=' "$W/sec.txt" || { echo "# systemd-analyze: the service runs as root"; r=1; }
-ok "$r" "Type=notify, NotifyAccess=main, a watchdog, user lagwlcd with CAP_NET_ADMIN only, LimitNOFILE >= 8192"
+ktap_result "$r" "Type=notify, NotifyAccess=main, a watchdog, user lagwlcd with CAP_NET_ADMIN only, LimitNOFILE >= 8192"
 
 # ---- 4. systemd-analyze security -------------------------------------------
 score() {	# score UNIT: the overall exposure, e.g. 1.5
@@ -100,12 +96,11 @@ sed -E '/^(User|Group|Protect|Private|Restrict|Remove|Lock|Memory|SystemCall|Dev
 	"$W/v/lagwlcd.service" >"$W/v/lagwlcd-bare.service"
 bare=$(score "$W/v/lagwlcd-bare.service")
 echo "# exposure: the unit ${cur:-?}, stripped of its hardening ${bare:-?} (at most 2.0 wanted)"
-grep '✗' "$W/sec.txt" | show
+grep '✗' "$W/sec.txt" | ktap_show
 r=0
 [ -n "$cur" ] && le "$cur" 2.0 || r=1
 [ -n "$bare" ] && ! le "$bare" 2.0 || { echo "# the stripped unit scored ${bare:-nothing}: the check cannot tell"; r=1; }
 systemd-analyze security --offline=yes --threshold=20 "$W/v/lagwlcd.service" >/dev/null 2>&1 || r=1
-ok "$r" "systemd-analyze security --offline=yes: exposure ${cur:-?} <= 2.0"
+ktap_result "$r" "systemd-analyze security --offline=yes: exposure ${cur:-?} <= 2.0"
 
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+ktap_exit

@@ -33,26 +33,7 @@ GUEST_POINTS=3
 if [ -n "${LAGWLC_VM:-}" ]; then
 	# the guest: $1 is the number of the host's points before these
 	KTAP_N=$1
-	kver=$(uname -r)
-	VS=$LAB_VIP:3306
-	path=$(modinfo -n ip_vs_lagwlc 2>&1)
-	diag "modinfo -n: $path"
-	[ "$path" = "/lib/modules/$kver/updates/dkms/ip_vs_lagwlc.ko" ]
-	ktap_result $? "the guest on $kver finds the packaged module under /lib/modules/$kver/updates/dkms"
-
-	installed=$(modinfo -F srcversion ip_vs_lagwlc)
-	built=$(modinfo -F srcversion "$LAB_MODULE" 2>/dev/null)
-	diag "srcversion packaged $installed, built in the checkout ${built:-(none)}"
-	[ -n "$installed" ] && [ "$installed" = "$built" ]
-	ktap_result $? "the packaged module comes from the checkout's sources (srcversion)"
-
-	! lsmod | grep -qw ip_vs_lagwlc &&
-		ipvsadm -A -t "$VS" -s lagwlc &&
-		lsmod | grep -qw ip_vs_lagwlc &&
-		ipvsadm -Ln | grep -qE "^TCP +$VS +lagwlc"
-	ktap_result $? "ipvsadm -A -t $VS -s lagwlc autoloads the packaged module (not loaded before)"
-	lsmod | grep -E '^ip_vs' | sed 's/^/# /'
-	ipvsadm -C
+	lab_installed_module_points "the packaged module"
 	ktap_exit
 fi
 

@@ -88,27 +88,10 @@ fi
 
 old=$1
 new=$(uname -r)
-VS=$LAB_VIP:3306
 ktap_plan 5
 # steps 1 and 2 passed on the host, or the guest would not have booted
 ktap_result 0 "[$new] DKMS-installed for $old only (before the upgrade)"
 ktap_result 0 "[$new] installing linux-headers-$new builds and installs lagwlc for it (AUTOINSTALL)"
 
-modinfo -n ip_vs_lagwlc | sed 's/^/# modinfo -n: /'
-modinfo -n ip_vs_lagwlc | grep -q "^/lib/modules/$new/updates/dkms/ip_vs_lagwlc.ko"
-ktap_result $? "[$new] the guest booted on $new finds the module under /lib/modules/$new/updates/dkms"
-
-installed=$(modinfo -F srcversion ip_vs_lagwlc)
-built=$(modinfo -F srcversion "$LAB_MODULE" 2>/dev/null)
-diag "srcversion installed $installed, built in the checkout ${built:-(none)} ($LAB_MODULE)"
-[ -n "$installed" ] && [ "$installed" = "$built" ]
-ktap_result $? "[$new] it comes from the checkout's sources"
-
-! lsmod | grep -qw ip_vs_lagwlc &&
-	ipvsadm -A -t "$VS" -s lagwlc &&
-	lsmod | grep -qw ip_vs_lagwlc &&
-	ipvsadm -Ln | grep -qE "^TCP +$VS +lagwlc"
-ktap_result $? "[$new] ipvsadm -A -t $VS -s lagwlc autoloads it"
-lsmod | grep -E '^ip_vs' | sed 's/^/# /'
-ipvsadm -C
+lab_installed_module_points "[$new] the module"
 ktap_exit

@@ -36,45 +36,9 @@ LAB_NS=()
 LAB_PIDS=()
 LAB_REALS=()	# "name address" of each real server, in creation order
 LAB_MODE=
-KTAP_N=0
-KTAP_FAILED=0
-
-# ---- KTAP ----------------------------------------------------------------
-
-ktap_plan() {
-	echo "KTAP version 1"
-	echo "1..$1"
-}
-
-# ktap_result STATUS DESCRIPTION: STATUS 0 is ok
-ktap_result() {
-	KTAP_N=$((KTAP_N + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $KTAP_N - $2"
-	else
-		echo "not ok $KTAP_N - $2"
-		KTAP_FAILED=$((KTAP_FAILED + 1))
-	fi
-}
-
-# ktap_check DESCRIPTION CMD...: run CMD (output as diagnostics), report it
-ktap_check() {
-	local desc=$1 out rc
-	shift
-	out=$("$@" 2>&1)
-	rc=$?
-	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
-	ktap_result $rc "$desc"
-}
-
-ktap_exit() {
-	[ "$KTAP_FAILED" -eq 0 ]
-	exit
-}
-
-diag() {
-	printf '# %s\n' "$*"
-}
+# KTAP output: ktap_plan, ktap_result, ktap_check, ktap_exit, diag, ktap_show
+# shellcheck source-path=SCRIPTDIR source=../../lib/ktap.sh
+. "${BASH_SOURCE[0]%/*}/../../lib/ktap.sh"
 
 # ---- host and guest ------------------------------------------------------
 
@@ -219,4 +183,34 @@ lab_load_module() {
 	if ! lsmod | grep -qw ip_vs_lagwlc; then
 		insmod "$LAB_MODULE" || return 1
 	fi
+}
+
+# lab_installed_module_points WHAT: three points on a module installed by
+# DKMS (t-autoload, t-dkms-upgrade, t-deb-packages' guest), each described
+# after WHAT (e.g. "[KVER] the packaged module"): it is the one modprobe
+# finds for this kernel, under updates/dkms; it was built from the
+# checkout's sources (the srcversion of LAB_MODULE); and, not loaded
+# before, ipvsadm -s lagwlc alone loads it. Leaves no service behind.
+lab_installed_module_points() {
+	local what=$1 kver path installed built vs=$LAB_VIP:3306
+
+	kver=$(uname -r)
+	path=$(modinfo -n ip_vs_lagwlc 2>&1)
+	diag "modinfo -n: $path"
+	[ "$path" = "/lib/modules/$kver/updates/dkms/ip_vs_lagwlc.ko" ]
+	ktap_result $? "$what is the one modprobe finds on $kver, under /lib/modules/$kver/updates/dkms"
+
+	installed=$(modinfo -F srcversion ip_vs_lagwlc 2>/dev/null)
+	built=$(modinfo -F srcversion "$LAB_MODULE" 2>/dev/null)
+	diag "srcversion installed ${installed:-(none)}, built in the checkout ${built:-(none)} ($LAB_MODULE)"
+	[ -n "$installed" ] && [ "$installed" = "$built" ]
+	ktap_result $? "$what comes from the checkout's sources (srcversion)"
+
+	! lsmod | grep -qw ip_vs_lagwlc &&
+		ipvsadm -A -t "$vs" -s lagwlc &&
+		lsmod | grep -qw ip_vs_lagwlc &&
+		ipvsadm -Ln | grep -qE "^TCP +$vs +lagwlc"
+	ktap_result $? "$what, not loaded before, is autoloaded by ipvsadm -A -t $vs -s lagwlc alone"
+	lsmod | grep -E '^ip_vs' | sed 's/^/# /'
+	ipvsadm -C
 }
