@@ -22,6 +22,8 @@
 #   make install-dkms-src     the module's sources for DKMS in
 #                         DESTDIR/usr/src/lagwlc-VERSION (debian/rules)
 #   make fuzz             fuzz lagwlcd's configuration parser (FUZZ_SECONDS, 20)
+#   make soak             the long stress and load/unload soak on the lab kernel
+#                         (SOAK_SECONDS, SOAK_CYCLES)
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -96,7 +98,16 @@ check-kernels:
 # several times. DEBUG_VM_MEM/DEBUG_VM_TIMEOUT: each guest's memory (KASAN's
 # shadow, kmemleak's objects) and time limit.
 DEBUG_TESTS ?= t-module-lifecycle t-wlc-differential t-lag-scheduling t-netlink t-lagwlcctl \
-	t-netlink-fuzz
+	t-netlink-fuzz t-stress t-soak
+# t-stress's time (s): 60 in make check (about 90 s of a quiet host's
+# guest), longer on the debug kernel; make soak runs SOAK_SECONDS
+STRESS_SECONDS ?= 60
+DEBUG_STRESS_SECONDS ?= 300
+SOAK_SECONDS ?= 3600
+# t-soak's load/use/unload cycles: 20 in make check, SOAK_CYCLES in make soak
+SOAK_CHECK_CYCLES ?= 20
+DEBUG_SOAK_CYCLES ?= 100
+SOAK_CYCLES ?= 1000
 # t-netlink-fuzz's messages on the debug kernel: what fits in about 15 min
 # under TCG there: 59 messages/s measured, so 1000000 would take 4.7 h
 DEBUG_FUZZ_COUNT ?= 50000
@@ -116,7 +127,16 @@ check-debug: deps
 	$(MAKE) -C tests/nlfuzz
 	LAGWLC_KVER=$$(scripts/debug-kernel kver) LAGWLC_VM_MEM=$(DEBUG_VM_MEM) \
 		LAGWLC_VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) LAGWLC_FUZZ_COUNT=$(DEBUG_FUZZ_COUNT) \
+		LAGWLC_STRESS_SECONDS=$(DEBUG_STRESS_SECONDS) LAGWLC_SOAK_CYCLES=$(DEBUG_SOAK_CYCLES) \
 		tests/run $(addprefix tests/vm/,$(addsuffix .sh,$(DEBUG_TESTS)))
+
+# the long runs, on the lab kernel (on the debug kernel: make check-debug
+# DEBUG_TESTS="t-stress t-soak" DEBUG_STRESS_SECONDS=... DEBUG_SOAK_CYCLES=...)
+soak: deps
+	$(MAKE) module W=1 KVER=$(LAB_KVER)
+	$(MAKE) userspace
+	LAGWLC_KVER=$(LAB_KVER) LAGWLC_STRESS_SECONDS=$(SOAK_SECONDS) \
+		LAGWLC_SOAK_CYCLES=$(SOAK_CYCLES) tests/run tests/vm/t-stress.sh tests/vm/t-soak.sh
 
 check: deps
 	$(MAKE) module W=1 KVER=$(LAB_KVER)
@@ -124,7 +144,8 @@ check: deps
 	$(MAKE) -C tests/unit
 	$(MAKE) -C tests/nlfuzz
 	LAGWLC_KVER=$(LAB_KVER) LAGWLC_LAB_SUITES="$(strip $(LAB_SUITES))" \
-		LAGWLC_FUZZ_COUNT=$(FUZZ_COUNT) tests/run
+		LAGWLC_FUZZ_COUNT=$(FUZZ_COUNT) LAGWLC_STRESS_SECONDS=$(STRESS_SECONDS) \
+		LAGWLC_SOAK_CYCLES=$(SOAK_CHECK_CYCLES) tests/run
 
 demo: deps
 	$(MAKE) module KVER=$(LAB_KVER)
@@ -194,5 +215,5 @@ clean:
 	$(MAKE) -C tests/unit clean
 	$(MAKE) -C tests/nlfuzz clean
 
-.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels check-debug debug-kernel lab-kernels demo bench bench-decision bench-balance \
+.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels check-debug soak debug-kernel lab-kernels demo bench bench-decision bench-balance \
 	install install-userspace install-dkms-src uninstall dkms-install dkms-uninstall clean
