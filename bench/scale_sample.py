@@ -41,9 +41,18 @@ def proc(pid):
 
 
 def scrape(url):
-    """(wall time, {replica: last success}, up count, sum, count, errors)"""
-    with urllib.request.urlopen(url, timeout=10) as r:
-        body = r.read().decode()
+    """(wall time, {replica: last success}, up count, sum, count, errors);
+    a failed scrape is tried again (3 times), then given up"""
+    for attempt in range(3):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                body = r.read().decode()
+            break
+        except OSError as e:
+            print(f"scale_sample: {url}: {e!r}", file=sys.stderr)
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
     now = time.time()
     last, up, psum, pcount, errs = {}, 0, 0.0, 0, 0
     for line in body.splitlines():
