@@ -12,7 +12,10 @@
 #                         kernel: KASAN, lockdep, kmemleak, UBSAN (scripts/debug-kernel
 #                         builds it, cold about half an hour, or reuses it)
 #   make demo             the lab demo in a VM
-#   make bench            lagwlc against rr and wlc in the lab VM (bench/results/latest)
+#   make bench            lagwlc against rr and wlc in the lab VM (bench/results/latest),
+#                         then make bench-scale
+#   make bench-scale      lagwlcd at 1000 replicas (1 s poll) and 64 (100 ms): CPU,
+#                         RSS, threads, fds, result age (bench/results/latest/scale)
 #   make bench-decision   the cost of a decision and the connection rate, lagwlc
 #                         against wlc (bench/results/hotpath; about 40 min under TCG;
 #                         BENCH_BEFORE=REV also measures revision REV's module)
@@ -156,6 +159,15 @@ bench: deps
 	$(MAKE) module KVER=$(LAB_KVER)
 	$(MAKE) userspace
 	LAGWLC_KVER=$(LAB_KVER) bench/run $(BENCH_ARGS)
+	LAGWLC_KVER=$(LAB_KVER) bench/scale $(SCALE_ARGS)
+
+# lagwlcd's CPU, memory, threads, fds and result ages at 1000 replicas (1 s
+# poll) and 64 (100 ms), on the host (-n) and in the lab VM (-n and pushing),
+# bench/results/latest/scale; ~20 min. SCALE_ARGS: --quick, --host-only, --vm-only
+bench-scale: deps
+	$(MAKE) module KVER=$(LAB_KVER)
+	$(MAKE) userspace
+	LAGWLC_KVER=$(LAB_KVER) bench/scale $(SCALE_ARGS)
 
 # healthy replicas' shares under lagwlc against wlc's (issue 15), ~6 min
 bench-balance: deps
@@ -215,5 +227,5 @@ clean:
 	$(MAKE) -C tests/unit clean
 	$(MAKE) -C tests/nlfuzz clean
 
-.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels check-debug soak debug-kernel lab-kernels demo bench bench-decision bench-balance \
+.PHONY: all kdir-check module kmodule userspace sparse checkpatch deps check check-kernels check-debug soak debug-kernel lab-kernels demo bench bench-scale bench-decision bench-balance \
 	install install-userspace install-dkms-src uninstall dkms-install dkms-uninstall clean

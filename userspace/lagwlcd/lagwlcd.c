@@ -330,7 +330,6 @@ static void push(struct lagwlcd *d)
 		uint64_t limit, age;
 
 		prober_get(p, &st);
-		prober_name(&p->key, &p->shown, name, sizeof(name));
 		pthread_mutex_lock(&p->mu);
 		limit = (uint64_t)p->s.timeout_ms + d->cfg.poll_ms;
 		pthread_mutex_unlock(&p->mu);
@@ -342,13 +341,15 @@ static void push(struct lagwlcd *d)
 			/* a hung server, or a probe stuck somewhere: its last word is too old */
 			if (!p->stale)
 				log_warn("%s: down: no probe result for %llu ms (timeout %u ms + poll %u ms)",
-					 name, (unsigned long long)age, (unsigned int)(limit - d->cfg.poll_ms),
-					 d->cfg.poll_ms);
+					 prober_name(&p->key, &p->shown, name, sizeof(name)),
+					 (unsigned long long)age,
+					 (unsigned int)(limit - d->cfg.poll_ms), d->cfg.poll_ms);
 			p->stale = true;
 			it->up = false;
 		} else {
 			if (p->stale)
-				log_notice("%s: probe results again (%s)", name,
+				log_notice("%s: probe results again (%s)",
+					   prober_name(&p->key, &p->shown, name, sizeof(name)),
 					   st.up ? "up" : "down");
 			p->stale = false;
 			it->up = st.up;
@@ -363,6 +364,8 @@ static void push(struct lagwlcd *d)
 		n++;
 		if (d->dry_run && now - p->printed_ms + d->cfg.poll_ms / 2 >= DRY_PRINT_MS) {
 			p->printed_ms = now;
+			/* formatted only to be logged: at 1000 replicas a push does not pay for it */
+			prober_name(&p->key, &p->shown, name, sizeof(name));
 			if (it->up)
 				log_info("dry run: %s: up, lag %u ms (%s)", name, it->lag_ms,
 					 st.source == LAG_SOURCE_AUTO ? "primary" : lag_source_name(st.source));
