@@ -11,7 +11,7 @@
 #
 #   client 198.18.0.1 --> director 198.18.0.2, VIP 198.18.0.100 --> r1 198.18.0.11
 #     lib/loadgen.py      one lagwlc service per case,            --> r2 198.18.0.12
-#                         ports 3306..3310, weights 1             --> r3 198.18.0.13
+#                         ports 3306..3311, weights 1             --> r3 198.18.0.13
 #
 # Each case: r1 out (lag 6000 ms > max_lag_ms, or down), 3 s of load on
 # r2 and r3, then r1 back (lag 0, or up), 5.5 s more. Closed connections
@@ -32,7 +32,7 @@ lab_load_module || { echo "Bail out! cannot load the module"; exit 1; }
 lab_setup dr 3
 # realserver.py keeps every connection's socket: thousands here
 ulimit -n 65536
-lab_realservers 3306 3307 3308 3309 3310 || { echo "Bail out! real servers"; exit 1; }
+lab_realservers 3306 3307 3308 3309 3310 3311 || { echo "Bail out! real servers"; exit 1; }
 on director ipvsadm --set 3600 3600 300
 echo 600000 >$P/stale_ms	# one-shot reports in this test must not age
 
@@ -168,19 +168,27 @@ check - 3310 "a new real server"
 
 # run-time changes reach a live service: a ramp of 10 minutes holds r1
 # back after its return, slow_start_ms 0 ends the ramp at once (r1, behind,
-# gets wlc's flood)
-count_r1() {	# count_r1 SECONDS: "r1 total" over SECONDS of load on port 3306
-	onq client python3 "$LAB_TOP/tests/vm/lib/loadgen.py" --svc "$LAB_VIP:3306" \
+# gets wlc's flood). A service of its own: on a used one, the client may
+# reuse a source port of an expired earlier connection, whose IPVS entry
+# (FIN_WAIT, conn_reuse_mode 1) sends it to its old server unscheduled.
+count_r1() {	# count_r1 SECONDS: "r1 total" over SECONDS of load on port 3311
+	onq client python3 "$LAB_TOP/tests/vm/lib/loadgen.py" --svc "$LAB_VIP:3311" \
 		--duration "$1" | awk '$2 ~ /^r/ { n++; if ($2 == "r1") r++ } END { print r + 0, n + 0 }'
 }
+inactive() {	# the inactive connections of r1 r2 r3 on port 3311
+	ip netns exec director ipvsadm -Ln -t "$LAB_VIP:3311" | awk '$1 == "->" && $6 ~ /^[0-9]+$/ { printf " %s", $6 }'
+}
+service 3311
 echo 600000 >$P/slow_start_ms
-on director "$CTL" set 198.18.0.11:3306 down
+on director "$CTL" set 198.18.0.11:3311 down
 count_r1 2 >/dev/null
-on director "$CTL" set 198.18.0.11:3306 lag 0
+diag "inactive connections of r1 r2 r3 after 2 s with r1 down:$(inactive)"
+on director "$CTL" set 198.18.0.11:3311 lag 0
 read -r a1 an < <(count_r1 1)
 echo 0 >$P/slow_start_ms
 read -r b1 bn < <(count_r1 1)
 diag "slow_start_ms 600000, r1 back: r1 $a1 of $an in 1 s; then slow_start_ms 0: r1 $b1 of $bn in 1 s"
+diag "inactive connections of r1 r2 r3 at the end:$(inactive)"
 [ "$an" -gt 0 ] && [ $((100 * a1 / an)) -le 20 ] && [ "$bn" -gt 0 ] && [ $((100 * b1 / bn)) -ge 80 ]
 ktap_result $? "slow_start_ms changed at run time: a long ramp holds r1 back (<= 20 %), 0 ends it at once (>= 80 %)"
 
