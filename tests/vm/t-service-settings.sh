@@ -190,10 +190,13 @@ wait_for() {
 	done
 	return 1
 }
+# lagwlcd logs "settings of line N pushed" when the module lacked them, and
+# "... pushed (the module's differed)" when it had others. Both sections
+# equal what lagwlcctl set above: at start it has nothing to push.
 npushed() { grep -c 'service tcp .*: settings of line [0-9]* pushed$' $W/lagwlcd.log; }
-wait_for 30 eval '[ "$(npushed)" -ge 2 ]' ||
-	diag "lagwlcd did not push both sections at start"
+sleep 3		# a few of lagwlcd's rescans (1 s)
 before=$(npushed)
+diag "lagwlcd at start: $before section(s) pushed (0 expected: the module had them)"
 # the module forgets everything when it goes: services must go first (a
 # netlink dump in flight holds the module a moment: retry)
 onq director ipvsadm -C
