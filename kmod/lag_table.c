@@ -291,13 +291,16 @@ static u32 lagwlc_link_view(struct lagwlc_link *l)
 {
 	const struct lagwlc_replica *r = l->replica;
 	const struct lagwlc_rule_params *p = &l->snap->owner->rp;
+	enum lagwlc_class class;
 	u32 lag = r->lag_ms;
 	u8 state;
 
 	state = lagwlc_derive_state(r->up, r->lag_ms,
 				    r->state == LAGWLC_STATE_STALE,
 				    &l->lagging, p);
-	return lagwlc_view(lagwlc_class_of(state, &lag, p), lag);
+	/* apart: lagwlc_class_of() sets the lag it counts (0 when stale) */
+	class = lagwlc_class_of(state, &lag, p);
+	return lagwlc_view(class, lag);
 }
 
 /*
