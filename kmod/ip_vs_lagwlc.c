@@ -56,14 +56,14 @@ static __always_inline bool lagwlc_load_of(struct ip_vs_dest *dest,
 }
 
 static struct ip_vs_dest *lagwlc_done(struct ip_vs_service *svc,
+				      struct lagwlc_svc *s,
 				      struct lagwlc_choice *choice,
 				      struct lagwlc_choice *held)
 {
 	struct ip_vs_dest *dest;
 	bool all_lagging;
 
-	dest = lagwlc_chosen_held(choice, held,
-				  lagwlc_param_all_lagging_reject(),
+	dest = lagwlc_chosen_held(choice, held, READ_ONCE(s->reject_lagging),
 				  &all_lagging);
 	if (!dest) {
 		ip_vs_scheduler_err(svc, all_lagging ?
@@ -160,7 +160,8 @@ static bool lagwlc_ramp_holds(unsigned long since, unsigned long now, u32 len)
 static noinline struct ip_vs_dest *
 lagwlc_schedule_snap(struct ip_vs_service *svc, struct lagwlc_snap *snap)
 {
-	u32 penalty = lagwlc_param_lag_penalty_ms();
+	struct lagwlc_svc *s = snap->owner;
+	u32 penalty = READ_ONCE(s->rp.lag_penalty_ms);
 	struct lagwlc_choice choice = {}, held = {};
 	bool ramps = READ_ONCE(snap->ramping);
 	unsigned long now = 0;
@@ -168,7 +169,7 @@ lagwlc_schedule_snap(struct ip_vs_service *svc, struct lagwlc_snap *snap)
 	u32 len = 0;
 
 	if (ramps) {
-		len = lagwlc_param_slow_start_jiffies();
+		len = READ_ONCE(s->ramp_len);
 		now = jiffies;
 	}
 	for (i = 0; i < snap->n; i++) {
@@ -180,14 +181,19 @@ lagwlc_schedule_snap(struct ip_vs_service *svc, struct lagwlc_snap *snap)
 			to = &held;
 		lagwlc_offer_dest(to, snap->slots[i].dest, view, penalty);
 	}
-	return lagwlc_done(svc, &choice, &held);
+	return lagwlc_done(svc, s, &choice, &held);
 }
 
-/* No snapshot (an allocation failed): look each destination up. */
+/*
+ * No snapshot (an allocation failed): look each destination up. The
+ * replicas' states are then the module parameters' (the table's), the
+ * penalty and all_lagging the service's.
+ */
 static noinline struct ip_vs_dest *
-lagwlc_schedule_lookup(struct ip_vs_service *svc, struct lagwlc_net *ln)
+lagwlc_schedule_lookup(struct ip_vs_service *svc, struct lagwlc_svc *s)
 {
-	u32 penalty = lagwlc_param_lag_penalty_ms();
+	u32 penalty = READ_ONCE(s->rp.lag_penalty_ms);
+	struct lagwlc_net *ln = s->ln;
 	struct lagwlc_choice choice = {}, held = {};
 	struct ip_vs_dest *dest;
 
@@ -197,7 +203,7 @@ lagwlc_schedule_lookup(struct ip_vs_service *svc, struct lagwlc_net *ln)
 				  lagwlc_view_lookup(ln, dest->af, &dest->addr,
 						     dest->port),
 				  penalty);
-	return lagwlc_done(svc, &choice, &held);
+	return lagwlc_done(svc, s, &choice, &held);
 }
 
 /*
@@ -214,12 +220,12 @@ lagwlc_schedule_lag(struct ip_vs_service *svc, struct lagwlc_svc *s)
 	struct lagwlc_pick pick;
 
 	if (unlikely(!snap))
-		return lagwlc_schedule_lookup(svc, s->ln);
+		return lagwlc_schedule_lookup(svc, s);
 	/*
 	 * no lag term (every factor is 0), or a destination ramps: the
 	 * general loop decides
 	 */
-	if (unlikely(!lagwlc_param_lag_penalty_ms() ||
+	if (unlikely(!READ_ONCE(s->rp.lag_penalty_ms) ||
 		     READ_ONCE(snap->ramping)))
 		return lagwlc_schedule_snap(svc, snap);
 	lagwlc_pick_init(&pick);
@@ -318,7 +324,7 @@ static void lagwlc_svc_refresh(struct ip_vs_service *svc, struct lagwlc_svc *s,
 	old = rcu_dereference_protected(s->snap, lockdep_is_held(&ln->lock));
 	/* bound and filled in before readers can see it */
 	if (snap) {
-		lagwlc_snap_bind(ln, snap);
+		lagwlc_snap_bind(ln, snap, old);
 		lagwlc_snap_ramps(snap, old, added);
 	}
 	rcu_assign_pointer(s->snap, snap);
@@ -333,6 +339,7 @@ static void lagwlc_svc_refresh(struct ip_vs_service *svc, struct lagwlc_svc *s,
 static int lagwlc_init_service(struct ip_vs_service *svc)
 {
 	struct lagwlc_net *ln = lagwlc_net(svc->ipvs->net);
+	struct lagwlc_svc_key key;
 	struct lagwlc_svc *s;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
@@ -340,8 +347,13 @@ static int lagwlc_init_service(struct ip_vs_service *svc)
 		return -ENOMEM;
 	s->ln = ln;
 	s->svc = svc;
+	lagwlc_svc_key_of(svc, &key);
 	mutex_lock(&ln->lock);
 	list_add(&s->node, &ln->services);
+	ln->svc_gen++;
+	/* its settings, if some were set before it came */
+	s->conf = lagwlc_conf_find(ln, &key);
+	lagwlc_svc_resolve(s);
 	/* no snapshot yet: lookups, until the refresh below */
 	lagwlc_svc_publish(s);
 	mutex_unlock(&ln->lock);
@@ -358,6 +370,7 @@ static void lagwlc_done_service(struct ip_vs_service *svc)
 
 	mutex_lock(&ln->lock);
 	list_del(&s->node);
+	ln->svc_gen++;
 	snap = rcu_dereference_protected(s->snap, lockdep_is_held(&ln->lock));
 	if (snap)
 		lagwlc_snap_unbind(snap);

@@ -179,7 +179,7 @@ static void lagwlc_ramp_set(struct lagwlc_snap *snap, unsigned int i,
 static void lagwlc_ramp_start(struct lagwlc_snap *snap, unsigned int i)
 {
 	struct lagwlc_net *ln = snap->owner->ln;
-	u32 len = lagwlc_param_slow_start_jiffies();
+	u32 len = snap->owner->ramp_len;
 	unsigned long now = jiffies;
 
 	if (!len || ln->exiting)
@@ -198,7 +198,7 @@ static void lagwlc_slot_set(struct lagwlc_snap *snap, unsigned int i, u32 view)
 		return;
 	WRITE_ONCE(snap->slots[i].view, view);
 	WRITE_ONCE(snap->slots[i].factor,
-		   lagwlc_view_factor(view, lagwlc_param_lag_penalty_ms()));
+		   lagwlc_view_factor(view, snap->owner->rp.lag_penalty_ms));
 	WRITE_ONCE(snap->nonplain, snap->nonplain +
 				   (view != LAGWLC_VIEW_PLAIN) -
 				   (old != LAGWLC_VIEW_PLAIN));
@@ -251,13 +251,13 @@ void lagwlc_snap_ramps(struct lagwlc_snap *snap, struct lagwlc_snap *old,
 static bool lagwlc_ramp_sweep(struct lagwlc_net *ln, unsigned long *next,
 			      bool armed)
 {
-	u32 len = lagwlc_param_slow_start_jiffies();
 	unsigned long now = jiffies;
 	struct lagwlc_svc *s;
 	unsigned int i;
 
 	list_for_each_entry(s, &ln->services, node) {
 		struct lagwlc_snap *snap = lagwlc_snap_locked(s);
+		u32 len = s->ramp_len;
 		bool was;
 
 		if (!snap || !snap->ramping)
@@ -282,11 +282,51 @@ static bool lagwlc_ramp_sweep(struct lagwlc_net *ln, unsigned long *next,
 	return armed;
 }
 
-static void lagwlc_link_bind(struct lagwlc_link *l, struct lagwlc_replica *r)
+/*
+ * The view of a bound slot: its replica's report and staleness, derived
+ * with its service's values (lagwlc_svc.rp) and hysteresis (l->lagging),
+ * which are the replica's own when the service has no settings.
+ */
+static u32 lagwlc_link_view(struct lagwlc_link *l)
+{
+	const struct lagwlc_replica *r = l->replica;
+	const struct lagwlc_rule_params *p = &l->snap->owner->rp;
+	enum lagwlc_class class;
+	u32 lag = r->lag_ms;
+	u8 state;
+
+	state = lagwlc_derive_state(r->up, r->lag_ms,
+				    r->state == LAGWLC_STATE_STALE,
+				    &l->lagging, p);
+	/* apart: lagwlc_class_of() sets the lag it counts (0 when stale) */
+	class = lagwlc_class_of(state, &lag, p);
+	return lagwlc_view(class, lag);
+}
+
+/*
+ * A slot's hysteresis when it binds with no earlier slot of its service
+ * to take it from: the replica's, judged by the service's limits. Equal
+ * to r->lagging when the service has no settings; like it, it moves only
+ * while the replica is up and fresh.
+ */
+static bool lagwlc_link_seed(const struct lagwlc_link *l,
+			     const struct lagwlc_replica *r)
+{
+	const struct lagwlc_rule_params *p = &l->snap->owner->rp;
+	bool fresh = r->up && r->state != LAGWLC_STATE_STALE;
+
+	if (r->lagging)
+		return !fresh || r->lag_ms > p->readmit_lag_ms;
+	return fresh && r->lag_ms > p->max_lag_ms;
+}
+
+static void lagwlc_link_bind(struct lagwlc_link *l, struct lagwlc_replica *r,
+			     const struct lagwlc_link *was)
 {
 	l->replica = r;
+	l->lagging = was ? was->lagging : lagwlc_link_seed(l, r);
 	list_add(&l->node, &r->slots);
-	lagwlc_slot_set(l->snap, l - l->snap->links, r->view);
+	lagwlc_slot_set(l->snap, l - l->snap->links, lagwlc_link_view(l));
 }
 
 static void lagwlc_link_unbind(struct lagwlc_link *l)
@@ -302,8 +342,27 @@ static bool lagwlc_dest_is(const struct ip_vs_dest *dest,
 	return lagwlc_key_match(key, dest->af, &dest->addr, ntohs(dest->port));
 }
 
-/* Bind every slot of a new snapshot to its replica, if it has one. */
-void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap)
+/* @old's bound link of @dest to @r, if it has one. */
+static const struct lagwlc_link *
+lagwlc_snap_link_of(const struct lagwlc_snap *old,
+		    const struct ip_vs_dest *dest,
+		    const struct lagwlc_replica *r)
+{
+	unsigned int j;
+
+	for (j = 0; old && j < old->n; j++) {
+		if (old->slots[j].dest == dest && old->links[j].replica == r)
+			return &old->links[j];
+	}
+	return NULL;
+}
+
+/*
+ * Bind every slot of a new snapshot to its replica, if it has one; slots
+ * that @old (the snapshot it replaces, or NULL) had keep their hysteresis.
+ */
+void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap,
+		      const struct lagwlc_snap *old)
 {
 	struct lagwlc_key key;
 	unsigned int i;
@@ -315,14 +374,15 @@ void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap)
 
 		snap->slots[i].factor =
 			lagwlc_view_factor(LAGWLC_VIEW_PLAIN,
-					   lagwlc_param_lag_penalty_ms());
+					   snap->owner->rp.lag_penalty_ms);
 
 		key.af = dest->af;
 		key.addr = dest->addr;
 		key.port = ntohs(dest->port);
 		r = lagwlc_replica_find(ln, &key);
 		if (r)
-			lagwlc_link_bind(&snap->links[i], r);
+			lagwlc_link_bind(&snap->links[i], r,
+					 lagwlc_snap_link_of(old, dest, r));
 	}
 }
 
@@ -360,35 +420,19 @@ static void lagwlc_bind_new(struct lagwlc_net *ln, struct lagwlc_replica *r)
 		for (i = 0; snap && i < snap->n; i++) {
 			if (!snap->links[i].replica &&
 			    lagwlc_dest_is(snap->slots[i].dest, &r->key))
-				lagwlc_link_bind(&snap->links[i], r);
+				lagwlc_link_bind(&snap->links[i], r, NULL);
 		}
 	}
 }
 
-/* lag_penalty_ms changed: every slot's factor follows. */
-static void lagwlc_refactor(struct lagwlc_net *ln)
-{
-	u32 penalty = lagwlc_param_lag_penalty_ms();
-	struct lagwlc_svc *s;
-	unsigned int i;
-
-	list_for_each_entry(s, &ln->services, node) {
-		struct lagwlc_snap *snap = lagwlc_snap_locked(s);
-
-		for (i = 0; snap && i < snap->n; i++)
-			WRITE_ONCE(snap->slots[i].factor,
-				   lagwlc_view_factor(snap->slots[i].view,
-						      penalty));
-	}
-}
-
-/* @r's view changed: every service's copy follows. */
+/* @r's report, staleness or the tunables changed: every service's copy. */
 static void lagwlc_push(struct lagwlc_replica *r)
 {
 	struct lagwlc_link *l;
 
 	list_for_each_entry(l, &r->slots, node)
-		lagwlc_slot_set(l->snap, l - l->snap->links, r->view);
+		lagwlc_slot_set(l->snap, l - l->snap->links,
+				lagwlc_link_view(l));
 }
 
 u32 lagwlc_replica_age_ms(const struct lagwlc_replica *r)
@@ -515,10 +559,14 @@ static void lagwlc_derive(struct lagwlc_net *ln, struct lagwlc_replica *r,
 
 	r->state = lagwlc_derive_state(r->up, r->lag_ms, stale, &r->lagging, p);
 	class = lagwlc_class_of(r->state, &lag, p);
-	if (r->view != lagwlc_view(class, lag)) {
+	if (r->view != lagwlc_view(class, lag))
 		WRITE_ONCE(r->view, lagwlc_view(class, lag));
-		lagwlc_push(r);
-	}
+	/*
+	 * Services with settings of their own may see a change where the
+	 * table's view has none (a lag within one lag_noise_ms step crossing
+	 * their max_lag_ms): derive every slot; unchanged ones cost a compare.
+	 */
+	lagwlc_push(r);
 	if (r->state != old)
 		lagwlc_notify(ln, r, old, reason);
 }
@@ -753,16 +801,197 @@ void lagwlc_replica_flush(struct lagwlc_net *ln)
 	mutex_unlock(&ln->lock);
 }
 
+/*
+ * Services' settings. Writers resolve a service's values (its settings,
+ * else the module parameters) into struct lagwlc_svc when it binds, when
+ * its settings are set or deleted, and when a tunable changes; its slots
+ * are then derived again with them. The packet path reads the resolved
+ * values from the service it has in hand: no lookup of settings.
+ */
+void lagwlc_svc_key_of(const struct ip_vs_service *svc,
+		       struct lagwlc_svc_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->af = svc->af;
+	key->fwmark = svc->fwmark;
+	if (svc->fwmark)
+		return;
+	key->protocol = svc->protocol;
+	key->addr = svc->addr;
+	key->port = ntohs(svc->port);
+}
+
+bool lagwlc_svc_key_equal(const struct lagwlc_svc_key *a,
+			  const struct lagwlc_svc_key *b)
+{
+	if (a->af != b->af || a->fwmark != b->fwmark ||
+	    a->protocol != b->protocol || a->port != b->port)
+		return false;
+	if (a->af == AF_INET6)
+		return ipv6_addr_equal(&a->addr.in6, &b->addr.in6);
+	return a->addr.ip == b->addr.ip;
+}
+
+/* Under ln->lock. */
+struct lagwlc_svc_conf *lagwlc_conf_find(struct lagwlc_net *ln,
+					 const struct lagwlc_svc_key *key)
+{
+	struct lagwlc_svc_conf *c;
+
+	lockdep_assert_held(&ln->lock);
+	list_for_each_entry(c, &ln->confs, node) {
+		if (lagwlc_svc_key_equal(&c->key, key))
+			return c;
+	}
+	return NULL;
+}
+
+/* The lagwlc service of @key, or NULL. Under ln->lock. */
+struct lagwlc_svc *lagwlc_svc_find(struct lagwlc_net *ln,
+				   const struct lagwlc_svc_key *key)
+{
+	struct lagwlc_svc_key k;
+	struct lagwlc_svc *s;
+
+	lockdep_assert_held(&ln->lock);
+	list_for_each_entry(s, &ln->services, node) {
+		lagwlc_svc_key_of(s->svc, &k);
+		if (lagwlc_svc_key_equal(&k, key))
+			return s;
+	}
+	return NULL;
+}
+
+/* Resolve @s's values from s->conf and the tunables. Under ln->lock. */
+void lagwlc_svc_resolve(struct lagwlc_svc *s)
+{
+	struct lagwlc_svc_eff e;
+
+	lockdep_assert_held(&s->ln->lock);
+	lagwlc_svc_eff(s->conf, &e);
+	s->rp.max_lag_ms = e.rp.max_lag_ms;
+	s->rp.readmit_lag_ms = e.rp.readmit_lag_ms;
+	s->rp.lag_noise_ms = e.rp.lag_noise_ms;
+	s->rp.stale_closed = e.rp.stale_closed;
+	WRITE_ONCE(s->rp.lag_penalty_ms, e.rp.lag_penalty_ms);
+	WRITE_ONCE(s->ramp_len, lagwlc_ramp_jiffies(e.slow_start_ms));
+	WRITE_ONCE(s->reject_lagging, e.reject_lagging);
+}
+
+/*
+ * Resolve @s's values again and derive its slots with them: views of
+ * bound slots (their hysteresis kept), then every factor. Ramps that a
+ * shorter slow start ended are swept by lagwlc_derive_all() after.
+ */
+static void lagwlc_svc_apply(struct lagwlc_svc *s)
+{
+	struct lagwlc_snap *snap;
+	unsigned int i;
+
+	lagwlc_svc_resolve(s);
+	snap = lagwlc_snap_locked(s);
+	for (i = 0; snap && i < snap->n; i++) {
+		if (snap->links[i].replica)
+			lagwlc_slot_set(snap, i,
+					lagwlc_link_view(&snap->links[i]));
+		WRITE_ONCE(snap->slots[i].factor,
+			   lagwlc_view_factor(snap->slots[i].view,
+					      s->rp.lag_penalty_ms));
+	}
+}
+
+/* Point the services of @key at @c (NULL: none) and apply it. */
+static void lagwlc_conf_attach(struct lagwlc_net *ln,
+			       const struct lagwlc_svc_key *key,
+			       struct lagwlc_svc_conf *c)
+{
+	struct lagwlc_svc_key k;
+	struct lagwlc_svc *s;
+
+	list_for_each_entry(s, &ln->services, node) {
+		lagwlc_svc_key_of(s->svc, &k);
+		if (!lagwlc_svc_key_equal(&k, key))
+			continue;
+		s->conf = c;
+		lagwlc_svc_apply(s);
+	}
+	ln->svc_gen++;
+	/* ramps a shorter slow start ended, the stale timer re-armed */
+	lagwlc_derive_all(ln, LAGWLC_REASON_TUNABLE);
+	lagwlc_notify_svc(ln, key);
+}
+
+/*
+ * Set the settings of @c->key to @c's (replacing earlier ones). A new
+ * service's settings are refused with -ENOSPC when LAGWLC_SVC_MAX are
+ * kept already.
+ */
+int lagwlc_conf_set(struct lagwlc_net *ln, const struct lagwlc_svc_conf *c)
+{
+	struct lagwlc_svc_conf *old, *nc;
+	int err = 0;
+
+	nc = kmemdup(c, sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!nc)
+		return -ENOMEM;
+	mutex_lock(&ln->lock);
+	old = lagwlc_conf_find(ln, &c->key);
+	if (old) {
+		/* in place: services point at it */
+		nc->node = old->node;
+		*old = *nc;
+		kfree(nc);
+		nc = old;
+	} else {
+		if (ln->n_confs >= LAGWLC_SVC_MAX) {
+			err = -ENOSPC;
+			goto err_free_conf;
+		}
+		list_add_tail(&nc->node, &ln->confs);
+		ln->n_confs++;
+	}
+	lagwlc_conf_attach(ln, &nc->key, nc);
+	mutex_unlock(&ln->lock);
+	return 0;
+
+err_free_conf:
+	mutex_unlock(&ln->lock);
+	kfree(nc);
+	return err;
+}
+
+/* Forget @key's settings: its service follows the tunables again. */
+int lagwlc_conf_del(struct lagwlc_net *ln, const struct lagwlc_svc_key *key)
+{
+	struct lagwlc_svc_conf *c;
+
+	mutex_lock(&ln->lock);
+	c = lagwlc_conf_find(ln, key);
+	if (!c) {
+		mutex_unlock(&ln->lock);
+		return -ENOENT;
+	}
+	list_del(&c->node);
+	ln->n_confs--;
+	lagwlc_conf_attach(ln, key, NULL);
+	mutex_unlock(&ln->lock);
+	kfree(c);
+	return 0;
+}
+
 /* A tunable changed: derive every replica of every namespace again. */
 void lagwlc_rederive_all(void)
 {
 	struct lagwlc_net *ln;
+	struct lagwlc_svc *s;
 
 	mutex_lock(&lagwlc_nets_lock);
 	list_for_each_entry(ln, &lagwlc_nets, node) {
 		mutex_lock(&ln->lock);
+		/* services' values first: the replicas' derivation reads them */
+		list_for_each_entry(s, &ln->services, node)
+			lagwlc_svc_apply(s);
 		lagwlc_derive_all(ln, LAGWLC_REASON_TUNABLE);
-		lagwlc_refactor(ln);
 		mutex_unlock(&ln->lock);
 	}
 	mutex_unlock(&lagwlc_nets_lock);
@@ -831,6 +1060,8 @@ static int __net_init lagwlc_net_init(struct net *net)
 	xa_init(&ln->owners);
 	INIT_DELAYED_WORK(&ln->stale_work, lagwlc_stale_work);
 	INIT_LIST_HEAD(&ln->services);
+	INIT_LIST_HEAD(&ln->confs);
+	ln->svc_gen = 1;
 
 	mutex_lock(&lagwlc_nets_lock);
 	list_add(&ln->node, &lagwlc_nets);
@@ -841,7 +1072,9 @@ static int __net_init lagwlc_net_init(struct net *net)
 static void __net_exit lagwlc_net_exit(struct net *net)
 {
 	struct lagwlc_net *ln = lagwlc_net(net);
+	struct lagwlc_svc_conf *c, *tmp;
 	struct lagwlc_table *t;
+	struct lagwlc_svc *s;
 
 	/* off the list first, so that no tunable change re-arms the timer */
 	mutex_lock(&lagwlc_nets_lock);
@@ -862,6 +1095,14 @@ static void __net_exit lagwlc_net_exit(struct net *net)
 	lagwlc_remove_all(ln, 0);
 	t = lagwlc_table_locked(ln);
 	RCU_INIT_POINTER(ln->table, NULL);
+	/* services that remain keep their resolved values, not a pointer */
+	list_for_each_entry(s, &ln->services, node)
+		s->conf = NULL;
+	list_for_each_entry_safe(c, tmp, &ln->confs, node) {
+		list_del(&c->node);
+		kfree(c);
+	}
+	ln->n_confs = 0;
 	mutex_unlock(&ln->lock);
 	/* every owner went with its last replica */
 	WARN_ON_ONCE(!xa_empty(&ln->owners));

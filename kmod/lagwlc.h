@@ -84,6 +84,8 @@ struct lagwlc_link {			/* cold: the writers' */
 	struct list_head node;		/* in replica->slots while bound */
 	struct lagwlc_replica *replica;	/* NULL: no entry (plain view) */
 	struct lagwlc_snap *snap;
+	/* the service's own hysteresis (its max/readmit_lag_ms) */
+	bool lagging;
 };
 
 /*
@@ -106,6 +108,40 @@ struct lagwlc_snap {
 	struct lagwlc_slot slots[];
 };
 
+/* An IPVS service, as the key of its settings. */
+struct lagwlc_svc_key {
+	union nf_inet_addr addr;	/* 0 for fwmark services */
+	u32 fwmark;			/* 0: not a fwmark service */
+	u16 af;
+	u16 protocol;			/* 0 for fwmark services */
+	u16 port;			/* host byte order; 0 for fwmark */
+};
+
+/*
+ * A service's settings (LAGWLC_CMD_SVC_SET), in lagwlc_net.confs, whether
+ * or not the service exists: kept until LAGWLC_CMD_SVC_DEL or the
+ * namespace goes, so that a service deleted and added again (keepalived
+ * reload) gets them back. Under lagwlc_net.lock.
+ */
+struct lagwlc_svc_conf {
+	struct list_head node;		/* in lagwlc_net.confs */
+	struct lagwlc_svc_key key;
+	u32 set;			/* BIT(LAGWLC_S_*) of the settings given */
+	u32 max_lag_ms;
+	u32 readmit_lag_ms;
+	u32 lag_penalty_ms;
+	u32 slow_start_ms;
+	u8 stale_policy;		/* enum lagwlc_stale_policy */
+	u8 all_lagging;			/* enum lagwlc_all_lagging */
+};
+
+/* The values in force for one service: its settings, else the module's. */
+struct lagwlc_svc_eff {
+	struct lagwlc_rule_params rp;
+	u32 slow_start_ms;
+	bool reject_lagging;
+};
+
 /*
  * A lagwlc service's state, from init_service to done_service. IPVS's
  * svc->sched_data points to it, with LAGWLC_SVC_LAG or'ed in while some
@@ -121,6 +157,16 @@ struct lagwlc_svc {
 	struct ip_vs_service *svc;
 	/* NULL after a failed allocation: look each destination up instead */
 	struct lagwlc_snap __rcu *snap;
+	/*
+	 * The values in force, resolved by writers (under lagwlc_net.lock)
+	 * whenever the service binds, its settings change or a module
+	 * parameter does: the packet path reads the three it needs from
+	 * here, no lookup of settings per packet or destination.
+	 */
+	struct lagwlc_svc_conf *conf;	/* writers', or NULL */
+	struct lagwlc_rule_params rp;	/* writers'; lag_penalty_ms: packets' */
+	u32 ramp_len;			/* slow start, jiffies: packets' */
+	bool reject_lagging;		/* all_lagging=reject: packets' */
 };
 
 #define LAGWLC_SVC_LAG	1UL
@@ -156,29 +202,21 @@ struct lagwlc_net {
 	struct delayed_work stale_work;	/* marks silent replicas stale */
 	unsigned long armed;		/* when stale_work is due, if pending */
 	struct list_head services;	/* lagwlc_svc.node, under lock */
+	struct list_head confs;		/* lagwlc_svc_conf.node, under lock */
+	unsigned int n_confs;
+	unsigned int svc_gen;		/* services' dumps: bumped on change */
 	bool exiting;			/* pernet exit: arm no more work */
 };
 
 /* params.c */
-extern u32 lagwlc_lag_penalty_ms;
-
-/* inline: the packet path reads it once per decision */
-static inline u32 lagwlc_param_lag_penalty_ms(void)
-{
-	return READ_ONCE(lagwlc_lag_penalty_ms);
-}
-
-extern u32 lagwlc_slow_start_ms;
-
 /*
- * The ramp's length in jiffies, read on the packet path while a
- * destination ramps. Global for now; a per-service value would be read
- * from the service (which the scheduler has in hand) and fall back to it.
+ * A ramp's length in jiffies. Resolved per service (lagwlc_svc.ramp_len,
+ * from its slow_start_ms setting or the module parameter) when the
+ * service's values are; the packet path reads the service's.
  */
-static inline u32 lagwlc_param_slow_start_jiffies(void)
+static inline u32 lagwlc_ramp_jiffies(u32 slow_start_ms)
 {
-	return min_t(unsigned long,
-		     msecs_to_jiffies(READ_ONCE(lagwlc_slow_start_ms)), U32_MAX);
+	return min_t(unsigned long, msecs_to_jiffies(slow_start_ms), U32_MAX);
 }
 
 void lagwlc_params_snapshot(struct lagwlc_rule_params *p);
@@ -187,6 +225,7 @@ u32 lagwlc_param_max_entries(void);
 u32 lagwlc_param_evict_ms(void);
 bool lagwlc_param_all_lagging_reject(void);
 int lagwlc_params_check(void);
+void lagwlc_svc_eff(const struct lagwlc_svc_conf *c, struct lagwlc_svc_eff *e);
 
 /* lag_table.c */
 int lagwlc_table_init(void);
@@ -203,16 +242,29 @@ int lagwlc_replica_del(struct lagwlc_net *ln, const struct lagwlc_key *key);
 void lagwlc_replica_flush(struct lagwlc_net *ln);
 u32 lagwlc_replica_age_ms(const struct lagwlc_replica *r);
 void lagwlc_rederive_all(void);
-void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap);
+void lagwlc_snap_bind(struct lagwlc_net *ln, struct lagwlc_snap *snap,
+		      const struct lagwlc_snap *old);
 void lagwlc_snap_unbind(struct lagwlc_snap *snap);
 void lagwlc_svc_publish(struct lagwlc_svc *s);
 void lagwlc_snap_ramps(struct lagwlc_snap *snap, struct lagwlc_snap *old,
 		       struct ip_vs_dest *added);
+void lagwlc_svc_key_of(const struct ip_vs_service *svc,
+		       struct lagwlc_svc_key *key);
+bool lagwlc_svc_key_equal(const struct lagwlc_svc_key *a,
+			  const struct lagwlc_svc_key *b);
+struct lagwlc_svc_conf *lagwlc_conf_find(struct lagwlc_net *ln,
+					 const struct lagwlc_svc_key *key);
+struct lagwlc_svc *lagwlc_svc_find(struct lagwlc_net *ln,
+				   const struct lagwlc_svc_key *key);
+void lagwlc_svc_resolve(struct lagwlc_svc *s);
+int lagwlc_conf_set(struct lagwlc_net *ln, const struct lagwlc_svc_conf *c);
+int lagwlc_conf_del(struct lagwlc_net *ln, const struct lagwlc_svc_key *key);
 
 /* netlink.c */
 void lagwlc_genl_init(void);
 void lagwlc_genl_exit(void);
 void lagwlc_notify(struct lagwlc_net *ln, const struct lagwlc_replica *r,
 		   u8 old_state, u8 reason);
+void lagwlc_notify_svc(struct lagwlc_net *ln, const struct lagwlc_svc_key *key);
 
 #endif /* _LAGWLC_H */

@@ -72,6 +72,46 @@ static const struct nla_policy lagwlc_no_attr_policy[LAGWLC_A_MAX + 1] = {
 		.type = NLA_REJECT,
 		.reject_message = "flush takes no attribute",
 	},
+	[LAGWLC_A_SERVICE] = {
+		.type = NLA_REJECT,
+		.reject_message = "flush takes no attribute",
+	},
+};
+
+/*
+ * A service's key and settings: each setting within a module parameter's
+ * range. Not const: 6.1's nla_policy points to a mutable range.
+ */
+static struct netlink_range_validation lagwlc_ms_range = {
+	.max = LAGWLC_LAG_MAX_MS,
+};
+
+static const struct nla_policy lagwlc_svc_policy[LAGWLC_S_MAX + 1] = {
+	[LAGWLC_S_PROTOCOL] = { .type = NLA_U8 },
+	[LAGWLC_S_ADDR4] = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
+	[LAGWLC_S_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[LAGWLC_S_PORT] = { .type = NLA_U16 },
+	[LAGWLC_S_FWMARK] = NLA_POLICY_MIN(NLA_U32, 1),
+	[LAGWLC_S_FAMILY] = { .type = NLA_U16 },
+	[LAGWLC_S_MAX_LAG_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &lagwlc_ms_range),
+	[LAGWLC_S_READMIT_LAG_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &lagwlc_ms_range),
+	[LAGWLC_S_LAG_PENALTY_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &lagwlc_ms_range),
+	[LAGWLC_S_SLOW_START_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &lagwlc_ms_range),
+	[LAGWLC_S_STALE_POLICY] = NLA_POLICY_RANGE(NLA_U8, LAGWLC_STALE_OPEN,
+						   LAGWLC_STALE_MAX),
+	[LAGWLC_S_ALL_LAGGING] =
+		NLA_POLICY_RANGE(NLA_U8, LAGWLC_ALL_LAGGING_LEAST_LAG,
+				 LAGWLC_ALL_LAGGING_MAX),
+	[LAGWLC_S_BOUND] = { .type = NLA_REJECT,
+			     .reject_message = "LAGWLC_S_BOUND is reply-only" },
+	[LAGWLC_S_EFF_MAX_LAG_MS ... LAGWLC_S_EFF_ALL_LAGGING] = {
+		.type = NLA_REJECT,
+		.reject_message = "LAGWLC_S_EFF_* attributes are reply-only",
+	},
+};
+
+static const struct nla_policy lagwlc_svc_req_policy[LAGWLC_A_MAX + 1] = {
+	[LAGWLC_A_SERVICE] = NLA_POLICY_NESTED(lagwlc_svc_policy),
 };
 
 static struct genl_family lagwlc_genl_family;
@@ -303,6 +343,331 @@ static int lagwlc_nl_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/*
+ * The service of LAGWLC_A_SERVICE: protocol, address and port, or fwmark
+ * (and family); its settings are parsed into @c when @settings. @tb gets
+ * the nest's attributes.
+ */
+static int lagwlc_parse_svc(struct genl_info *info, struct nlattr **tb,
+			    struct lagwlc_svc_conf *c, bool settings)
+{
+	const struct nlattr *nest = info->attrs[LAGWLC_A_SERVICE];
+	struct netlink_ext_ack *extack = info->extack;
+	struct lagwlc_svc_key *key = &c->key;
+	unsigned int i;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	if (GENL_REQ_ATTR_CHECK(info, LAGWLC_A_SERVICE)) {
+		NL_SET_ERR_MSG(extack, "LAGWLC_A_SERVICE missing: the service to act on");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, LAGWLC_S_MAX, nest, lagwlc_svc_policy,
+			       extack);
+	if (err)
+		return err;
+	if (tb[LAGWLC_S_FWMARK]) {
+		for (i = LAGWLC_S_PROTOCOL; i <= LAGWLC_S_PORT; i++) {
+			if (tb[i]) {
+				NL_SET_ERR_MSG_ATTR(extack, tb[i],
+						    "a fwmark service has no protocol, address or port");
+				return -EINVAL;
+			}
+		}
+		key->fwmark = nla_get_u32(tb[LAGWLC_S_FWMARK]);
+		key->af = tb[LAGWLC_S_FAMILY] ?
+			  nla_get_u16(tb[LAGWLC_S_FAMILY]) : AF_INET;
+		if (key->af != AF_INET && key->af != AF_INET6) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[LAGWLC_S_FAMILY],
+					    "LAGWLC_S_FAMILY must be AF_INET or AF_INET6");
+			return -EINVAL;
+		}
+	} else {
+		if (tb[LAGWLC_S_FAMILY]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[LAGWLC_S_FAMILY],
+					    "LAGWLC_S_FAMILY is for fwmark services: the address gives the family");
+			return -EINVAL;
+		}
+		if (tb[LAGWLC_S_ADDR4] && tb[LAGWLC_S_ADDR6]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[LAGWLC_S_ADDR6],
+					    "service has both LAGWLC_S_ADDR4 and LAGWLC_S_ADDR6");
+			return -EINVAL;
+		}
+		if (tb[LAGWLC_S_ADDR4]) {
+			key->af = AF_INET;
+			key->addr.ip = nla_get_in_addr(tb[LAGWLC_S_ADDR4]);
+		} else if (tb[LAGWLC_S_ADDR6]) {
+			key->af = AF_INET6;
+			key->addr.in6 = nla_get_in6_addr(tb[LAGWLC_S_ADDR6]);
+		} else {
+			NL_SET_ERR_ATTR_MISS(extack, nest, LAGWLC_S_ADDR4);
+			NL_SET_ERR_MSG(extack, "no service: LAGWLC_S_ADDR4, _ADDR6 or _FWMARK");
+			return -EINVAL;
+		}
+		if (!tb[LAGWLC_S_PROTOCOL]) {
+			NL_SET_ERR_ATTR_MISS(extack, nest, LAGWLC_S_PROTOCOL);
+			NL_SET_ERR_MSG(extack, "service protocol missing: LAGWLC_S_PROTOCOL");
+			return -EINVAL;
+		}
+		key->protocol = nla_get_u8(tb[LAGWLC_S_PROTOCOL]);
+		if (key->protocol != IPPROTO_TCP &&
+		    key->protocol != IPPROTO_UDP &&
+		    key->protocol != IPPROTO_SCTP) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[LAGWLC_S_PROTOCOL],
+					    "LAGWLC_S_PROTOCOL must be IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP");
+			return -EINVAL;
+		}
+		if (!tb[LAGWLC_S_PORT]) {
+			NL_SET_ERR_ATTR_MISS(extack, nest, LAGWLC_S_PORT);
+			NL_SET_ERR_MSG(extack, "service port missing: LAGWLC_S_PORT");
+			return -EINVAL;
+		}
+		key->port = nla_get_u16(tb[LAGWLC_S_PORT]);
+	}
+
+	for (i = LAGWLC_S_MAX_LAG_MS; i <= LAGWLC_S_ALL_LAGGING; i++) {
+		if (!tb[i])
+			continue;
+		if (!settings) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[i],
+					    "settings are for LAGWLC_CMD_SVC_SET only: give the key only");
+			return -EINVAL;
+		}
+		c->set |= BIT(i);
+	}
+	if (!settings)
+		return 0;
+	if (!c->set) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "no setting given: use LAGWLC_CMD_SVC_DEL to follow the module parameters");
+		return -EINVAL;
+	}
+	if (tb[LAGWLC_S_MAX_LAG_MS])
+		c->max_lag_ms = nla_get_u32(tb[LAGWLC_S_MAX_LAG_MS]);
+	if (tb[LAGWLC_S_READMIT_LAG_MS])
+		c->readmit_lag_ms = nla_get_u32(tb[LAGWLC_S_READMIT_LAG_MS]);
+	if (tb[LAGWLC_S_LAG_PENALTY_MS])
+		c->lag_penalty_ms = nla_get_u32(tb[LAGWLC_S_LAG_PENALTY_MS]);
+	if (tb[LAGWLC_S_SLOW_START_MS])
+		c->slow_start_ms = nla_get_u32(tb[LAGWLC_S_SLOW_START_MS]);
+	if (tb[LAGWLC_S_STALE_POLICY])
+		c->stale_policy = nla_get_u8(tb[LAGWLC_S_STALE_POLICY]);
+	if (tb[LAGWLC_S_ALL_LAGGING])
+		c->all_lagging = nla_get_u8(tb[LAGWLC_S_ALL_LAGGING]);
+	if (tb[LAGWLC_S_MAX_LAG_MS] && tb[LAGWLC_S_READMIT_LAG_MS] &&
+	    c->readmit_lag_ms > c->max_lag_ms) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[LAGWLC_S_READMIT_LAG_MS],
+				    "readmit_lag_ms must be <= max_lag_ms");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int lagwlc_put_svc_key(struct sk_buff *skb,
+			      const struct lagwlc_svc_key *key)
+{
+	if (key->fwmark)
+		return nla_put_u32(skb, LAGWLC_S_FWMARK, key->fwmark) ||
+		       nla_put_u16(skb, LAGWLC_S_FAMILY, key->af) ?
+		       -EMSGSIZE : 0;
+	if (nla_put_u8(skb, LAGWLC_S_PROTOCOL, key->protocol) ||
+	    (key->af == AF_INET6 ?
+	     nla_put_in6_addr(skb, LAGWLC_S_ADDR6, &key->addr.in6) :
+	     nla_put_in_addr(skb, LAGWLC_S_ADDR4, key->addr.ip)) ||
+	    nla_put_u16(skb, LAGWLC_S_PORT, key->port))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Room for one service nest: key, six settings, flag, six values. */
+#define LAGWLC_SVC_NLSIZE 256
+
+/*
+ * One service's nest: its key, its settings (@c, or NULL), whether it is a
+ * lagwlc service, and the values in force. Under ln->lock.
+ */
+static int lagwlc_fill_svc(struct sk_buff *skb, const struct lagwlc_svc_key *key,
+			   const struct lagwlc_svc_conf *c, bool bound)
+{
+	struct lagwlc_svc_eff e;
+	struct nlattr *nest;
+	u32 set = c ? c->set : 0;
+
+	lagwlc_svc_eff(c, &e);
+	nest = nla_nest_start(skb, LAGWLC_A_SERVICE);
+	if (!nest)
+		return -EMSGSIZE;
+	if (lagwlc_put_svc_key(skb, key) ||
+	    (bound && nla_put_flag(skb, LAGWLC_S_BOUND)))
+		goto err_cancel_nest;
+	if (((set & BIT(LAGWLC_S_MAX_LAG_MS)) &&
+	     nla_put_u32(skb, LAGWLC_S_MAX_LAG_MS, c->max_lag_ms)) ||
+	    ((set & BIT(LAGWLC_S_READMIT_LAG_MS)) &&
+	     nla_put_u32(skb, LAGWLC_S_READMIT_LAG_MS, c->readmit_lag_ms)) ||
+	    ((set & BIT(LAGWLC_S_LAG_PENALTY_MS)) &&
+	     nla_put_u32(skb, LAGWLC_S_LAG_PENALTY_MS, c->lag_penalty_ms)) ||
+	    ((set & BIT(LAGWLC_S_SLOW_START_MS)) &&
+	     nla_put_u32(skb, LAGWLC_S_SLOW_START_MS, c->slow_start_ms)) ||
+	    ((set & BIT(LAGWLC_S_STALE_POLICY)) &&
+	     nla_put_u8(skb, LAGWLC_S_STALE_POLICY, c->stale_policy)) ||
+	    ((set & BIT(LAGWLC_S_ALL_LAGGING)) &&
+	     nla_put_u8(skb, LAGWLC_S_ALL_LAGGING, c->all_lagging)))
+		goto err_cancel_nest;
+	if (nla_put_u32(skb, LAGWLC_S_EFF_MAX_LAG_MS, e.rp.max_lag_ms) ||
+	    nla_put_u32(skb, LAGWLC_S_EFF_READMIT_LAG_MS, e.rp.readmit_lag_ms) ||
+	    nla_put_u32(skb, LAGWLC_S_EFF_LAG_PENALTY_MS, e.rp.lag_penalty_ms) ||
+	    nla_put_u32(skb, LAGWLC_S_EFF_SLOW_START_MS, e.slow_start_ms) ||
+	    nla_put_u8(skb, LAGWLC_S_EFF_STALE_POLICY,
+		       e.rp.stale_closed ? LAGWLC_STALE_CLOSED :
+					   LAGWLC_STALE_OPEN) ||
+	    nla_put_u8(skb, LAGWLC_S_EFF_ALL_LAGGING,
+		       e.reject_lagging ? LAGWLC_ALL_LAGGING_REJECT :
+					  LAGWLC_ALL_LAGGING_LEAST_LAG))
+		goto err_cancel_nest;
+	nla_nest_end(skb, nest);
+	return 0;
+
+err_cancel_nest:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int lagwlc_nl_svc_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct lagwlc_net *ln = lagwlc_net(genl_info_net(info));
+	struct nlattr *tb[LAGWLC_S_MAX + 1];
+	struct lagwlc_svc_conf c;
+	int err;
+
+	err = lagwlc_parse_svc(info, tb, &c, true);
+	if (err)
+		return err;
+	err = lagwlc_conf_set(ln, &c);
+	if (err == -ENOSPC)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[LAGWLC_A_SERVICE],
+				    "too many services' settings (LAGWLC_SVC_MAX): delete some first");
+	return err;
+}
+
+static int lagwlc_nl_svc_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct lagwlc_net *ln = lagwlc_net(genl_info_net(info));
+	struct nlattr *tb[LAGWLC_S_MAX + 1];
+	struct lagwlc_svc_conf c;
+	int err;
+
+	err = lagwlc_parse_svc(info, tb, &c, false);
+	if (err)
+		return err;
+	err = lagwlc_conf_del(ln, &c.key);
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[LAGWLC_A_SERVICE],
+				    "no settings for this service");
+	return err;
+}
+
+static int lagwlc_nl_svc_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct lagwlc_net *ln = lagwlc_net(genl_info_net(info));
+	struct nlattr *tb[LAGWLC_S_MAX + 1];
+	struct lagwlc_svc_conf key, *c;
+	struct sk_buff *msg;
+	bool bound;
+	void *hdr;
+	int err;
+
+	err = lagwlc_parse_svc(info, tb, &key, false);
+	if (err)
+		return err;
+
+	msg = genlmsg_new(LAGWLC_SVC_NLSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &lagwlc_genl_family, 0,
+				LAGWLC_CMD_SVC_GET);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto err_free_msg;
+	}
+
+	mutex_lock(&ln->lock);
+	c = lagwlc_conf_find(ln, &key.key);
+	bound = lagwlc_svc_find(ln, &key.key);
+	if (c || bound)
+		err = lagwlc_fill_svc(msg, &key.key, c, bound);
+	mutex_unlock(&ln->lock);
+	if (!c && !bound) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[LAGWLC_A_SERVICE],
+				    "no such service: neither settings nor a lagwlc service");
+		err = -ENOENT;
+	}
+	if (err)
+		goto err_free_msg;
+
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free_msg:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int lagwlc_dump_svc_one(struct sk_buff *skb, struct netlink_callback *cb,
+			       const struct lagwlc_svc_key *key,
+			       const struct lagwlc_svc_conf *c, bool bound)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &lagwlc_genl_family, NLM_F_MULTI, LAGWLC_CMD_SVC_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (lagwlc_fill_svc(skb, key, c, bound)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Dump every service's settings (with whether the service is bound), then
+ * every lagwlc service that has none; resumes at the index in cb->args[0]
+ * of that sequence. A change between two parts sets NLM_F_DUMP_INTR.
+ */
+static int lagwlc_nl_svc_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct lagwlc_net *ln = lagwlc_net(sock_net(skb->sk));
+	unsigned long skip = cb->args[0], idx = 0;
+	struct lagwlc_svc_key key;
+	struct lagwlc_svc_conf *c;
+	struct lagwlc_svc *s;
+
+	mutex_lock(&ln->lock);
+	/* 0 means "no sequence" to nl_dump_check_consistent() */
+	cb->seq = ln->svc_gen ?: 1;
+	list_for_each_entry(c, &ln->confs, node) {
+		if (idx >= skip &&
+		    lagwlc_dump_svc_one(skb, cb, &c->key, c,
+					lagwlc_svc_find(ln, &c->key)))
+			goto out_unlock;
+		idx++;
+	}
+	list_for_each_entry(s, &ln->services, node) {
+		if (s->conf)
+			continue;
+		lagwlc_svc_key_of(s->svc, &key);
+		if (idx >= skip && lagwlc_dump_svc_one(skb, cb, &key, NULL, true))
+			goto out_unlock;
+		idx++;
+	}
+out_unlock:
+	mutex_unlock(&ln->lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
 static int lagwlc_nl_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	lagwlc_replica_flush(lagwlc_net(genl_info_net(info)));
@@ -431,6 +796,35 @@ out_unlock:
 	up_read(&lagwlc_genl_rwsem);
 }
 
+/* Under ln->lock: @key's settings were set or deleted. */
+void lagwlc_notify_svc(struct lagwlc_net *ln, const struct lagwlc_svc_key *key)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	down_read(&lagwlc_genl_rwsem);
+	if (!lagwlc_genl_up ||
+	    !genl_has_listeners(&lagwlc_genl_family, ln->net,
+				LAGWLC_NLGRP_EVENTS))
+		goto out_unlock;
+
+	msg = genlmsg_new(LAGWLC_SVC_NLSIZE, GFP_KERNEL);
+	if (!msg)
+		goto out_unlock;
+	hdr = genlmsg_put(msg, 0, 0, &lagwlc_genl_family, 0,
+			  LAGWLC_CMD_SVC_CHANGE);
+	if (!hdr || lagwlc_fill_svc(msg, key, lagwlc_conf_find(ln, key),
+				    lagwlc_svc_find(ln, key))) {
+		nlmsg_free(msg);
+		goto out_unlock;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&lagwlc_genl_family, ln->net, msg, 0,
+				LAGWLC_NLGRP_EVENTS, GFP_KERNEL);
+out_unlock:
+	up_read(&lagwlc_genl_rwsem);
+}
+
 static const struct genl_ops lagwlc_genl_ops[] = {
 	{
 		.cmd = LAGWLC_CMD_REPLICA_SET,
@@ -460,6 +854,28 @@ static const struct genl_ops lagwlc_genl_ops[] = {
 		.policy = lagwlc_key_req_policy,
 		.maxattr = LAGWLC_A_MAX,
 		/* IPVS needs CAP_NET_ADMIN to list services too */
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = LAGWLC_CMD_SVC_SET,
+		.doit = lagwlc_nl_svc_set,
+		.policy = lagwlc_svc_req_policy,
+		.maxattr = LAGWLC_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = LAGWLC_CMD_SVC_DEL,
+		.doit = lagwlc_nl_svc_del,
+		.policy = lagwlc_svc_req_policy,
+		.maxattr = LAGWLC_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = LAGWLC_CMD_SVC_GET,
+		.doit = lagwlc_nl_svc_get,
+		.dumpit = lagwlc_nl_svc_dump,
+		.policy = lagwlc_svc_req_policy,
+		.maxattr = LAGWLC_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

@@ -42,8 +42,12 @@
  * - slow_start_ms 0: off, so that with no lag known the scheduler stays
  *   exactly wlc. A few seconds (5000) let a replica that comes back warm
  *   its buffer pool before it takes its full share; lagwlc_rule.h says
- *   how the ramp limits it. Global; a per-service setting, once there is
- *   one, overrides it for its service.
+ *   how the ramp limits it.
+ *
+ * max_lag_ms, readmit_lag_ms, lag_penalty_ms, slow_start_ms, stale_policy
+ * and all_lagging can be overridden per IPVS service (LAGWLC_CMD_SVC_SET,
+ * lagwlc_svc_eff()); a change here reaches every service that does not
+ * override it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -56,14 +60,12 @@
 
 static u32 max_lag_ms = 5000;
 static u32 readmit_lag_ms = 2000;
-/* read on the packet path, through lagwlc_param_lag_penalty_ms() */
-u32 lagwlc_lag_penalty_ms __read_mostly = 1000;
+static u32 lag_penalty_ms = 1000;
 static u32 lag_noise_ms = 500;
 static u32 stale_ms = 3000;
 static u32 max_entries = 4096;
 static u32 evict_ms = 600000;
-/* read on the packet path while a destination ramps */
-u32 lagwlc_slow_start_ms __read_mostly;
+static u32 slow_start_ms;
 static unsigned int stale_policy;	/* index in stale_policy_names */
 static unsigned int all_lagging;	/* index in all_lagging_names */
 
@@ -77,7 +79,7 @@ void lagwlc_params_snapshot(struct lagwlc_rule_params *p)
 {
 	p->max_lag_ms = READ_ONCE(max_lag_ms);
 	p->readmit_lag_ms = READ_ONCE(readmit_lag_ms);
-	p->lag_penalty_ms = READ_ONCE(lagwlc_lag_penalty_ms);
+	p->lag_penalty_ms = READ_ONCE(lag_penalty_ms);
 	p->lag_noise_ms = READ_ONCE(lag_noise_ms);
 	p->stale_closed = READ_ONCE(stale_policy) == 1;
 }
@@ -100,6 +102,36 @@ u32 lagwlc_param_evict_ms(void)
 bool lagwlc_param_all_lagging_reject(void)
 {
 	return READ_ONCE(all_lagging) == 1;
+}
+
+/*
+ * The values in force for a service with settings @c (NULL: none): each
+ * setting given, else the module parameter. readmit_lag_ms is capped at
+ * max_lag_ms, whichever of the two each comes from, so that a strict
+ * service's max_lag_ms below the global readmit_lag_ms works alone.
+ */
+void lagwlc_svc_eff(const struct lagwlc_svc_conf *c, struct lagwlc_svc_eff *e)
+{
+	lagwlc_params_snapshot(&e->rp);
+	e->slow_start_ms = READ_ONCE(slow_start_ms);
+	e->reject_lagging = lagwlc_param_all_lagging_reject();
+	if (c) {
+		if (c->set & BIT(LAGWLC_S_MAX_LAG_MS))
+			e->rp.max_lag_ms = c->max_lag_ms;
+		if (c->set & BIT(LAGWLC_S_READMIT_LAG_MS))
+			e->rp.readmit_lag_ms = c->readmit_lag_ms;
+		if (c->set & BIT(LAGWLC_S_LAG_PENALTY_MS))
+			e->rp.lag_penalty_ms = c->lag_penalty_ms;
+		if (c->set & BIT(LAGWLC_S_SLOW_START_MS))
+			e->slow_start_ms = c->slow_start_ms;
+		if (c->set & BIT(LAGWLC_S_STALE_POLICY))
+			e->rp.stale_closed =
+				c->stale_policy == LAGWLC_STALE_CLOSED;
+		if (c->set & BIT(LAGWLC_S_ALL_LAGGING))
+			e->reject_lagging =
+				c->all_lagging == LAGWLC_ALL_LAGGING_REJECT;
+	}
+	e->rp.readmit_lag_ms = min(e->rp.readmit_lag_ms, e->rp.max_lag_ms);
 }
 
 /* Set by lagwlc_params_check(): from then on writes are run-time writes. */
@@ -162,7 +194,7 @@ module_param_cb(readmit_lag_ms, &lagwlc_u32_ops, &readmit_lag_ms_param, 0644);
 MODULE_PARM_DESC(readmit_lag_ms, "Lag (ms) a lagging replica must fall to before it is chosen again; <= max_lag_ms (default 2000)");
 
 static struct lagwlc_u32_param lag_penalty_ms_param = {
-	.val = &lagwlc_lag_penalty_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
+	.val = &lag_penalty_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
 };
 module_param_cb(lag_penalty_ms, &lagwlc_u32_ops, &lag_penalty_ms_param, 0644);
 MODULE_PARM_DESC(lag_penalty_ms, "Cost is scaled by (lag_penalty_ms + lag) / lag_penalty_ms; 0: lag does not weigh (default 1000)");
@@ -194,7 +226,7 @@ MODULE_PARM_DESC(evict_ms, "An entry stale since its reporting socket closed is 
 
 /* a change re-derives: ramps over by the new length end at once */
 static struct lagwlc_u32_param slow_start_ms_param = {
-	.val = &lagwlc_slow_start_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
+	.val = &slow_start_ms, .min = 0, .max = LAGWLC_LAG_MAX_MS,
 };
 module_param_cb(slow_start_ms, &lagwlc_u32_ops, &slow_start_ms_param, 0644);
 MODULE_PARM_DESC(slow_start_ms, "A replica entering the candidate set (up, readmitted, new) ramps over this long (ms) from 1/32 to all of the new connections it may take; 0: off (default 0)");

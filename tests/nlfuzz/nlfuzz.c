@@ -52,6 +52,15 @@ _Static_assert(NLF_CMD_REPLICA_DEL == LAGWLC_CMD_REPLICA_DEL, "cmd");
 _Static_assert(NLF_CMD_REPLICA_FLUSH == LAGWLC_CMD_REPLICA_FLUSH, "cmd");
 _Static_assert(NLF_CMD_REPLICA_GET == LAGWLC_CMD_REPLICA_GET, "cmd");
 _Static_assert(NLF_CMD_STATE_CHANGE == LAGWLC_CMD_STATE_CHANGE, "cmd");
+_Static_assert(NLF_CMD_SVC_SET == LAGWLC_CMD_SVC_SET, "cmd");
+_Static_assert(NLF_CMD_SVC_DEL == LAGWLC_CMD_SVC_DEL, "cmd");
+_Static_assert(NLF_CMD_SVC_GET == LAGWLC_CMD_SVC_GET, "cmd");
+_Static_assert(NLF_CMD_SVC_CHANGE == LAGWLC_CMD_SVC_CHANGE, "cmd");
+_Static_assert(NLF_A_LAGWLC_SERVICE == LAGWLC_A_SERVICE, "attr");
+_Static_assert(NLF_A_SERVICE_MAX == LAGWLC_S_MAX, "attrs");
+_Static_assert(NLF_A_SERVICE_FAMILY == LAGWLC_S_FAMILY, "attr");
+_Static_assert(NLF_A_SERVICE_ALL_LAGGING == LAGWLC_S_ALL_LAGGING, "attr");
+_Static_assert(NLF_A_SERVICE_EFF_ALL_LAGGING == LAGWLC_S_EFF_ALL_LAGGING, "attr");
 _Static_assert(NLF_A_LAGWLC_MAX == LAGWLC_A_MAX, "attrs");
 _Static_assert(NLF_A_LAGWLC_REPLICA == LAGWLC_A_REPLICA, "attr");
 _Static_assert(NLF_A_LAGWLC_SOCKET_OWNER == LAGWLC_A_SOCKET_OWNER, "attr");
@@ -82,6 +91,9 @@ static unsigned int nested_mask(int cmd)
 	unsigned int key = 1u << NLF_A_REPLICA_ADDR4 | 1u << NLF_A_REPLICA_ADDR6 |
 			   1u << NLF_A_REPLICA_PORT;
 
+	if (cmd == NLF_CMD_SVC_SET || cmd == NLF_CMD_SVC_DEL ||
+	    cmd == NLF_CMD_SVC_GET)	/* key and settings; bound, eff-*: reject */
+		return ((1u << (NLF_A_SERVICE_ALL_LAGGING + 1)) - 1) & ~1u;
 	if (cmd == NLF_CMD_REPLICA_SET)
 		return key | 1u << NLF_A_REPLICA_LAG_MS | 1u << NLF_A_REPLICA_HEALTH;
 	return key;
@@ -344,7 +356,25 @@ struct rep {
 	uint32_t lag;
 };
 
-enum eff { EFF_NONE, EFF_SET, EFF_DEL, EFF_FLUSH, EFF_GET, EFF_DUMP };
+enum eff { EFF_NONE, EFF_SET, EFF_DEL, EFF_FLUSH, EFF_GET, EFF_DUMP,
+	   EFF_SVC_SET, EFF_SVC_DEL };
+
+/*
+ * Services' settings (LAGWLC_CMD_SVC_*). The generator builds no service
+ * nest; these commands come only from mutations (a random command byte,
+ * flipped bytes), so the model keeps the keys set, in wire form, and
+ * counts no lagwlc service as bound (the fuzz guest's services are on
+ * other addresses than random bytes give).
+ */
+struct svck {
+	uint8_t b[32];		/* fwmark, family, protocol, port, address */
+};
+
+#define MAX_SVC LAGWLC_SVC_MAX
+static struct {
+	struct svck k[MAX_SVC];
+	int n;
+} svcs;
 
 struct pred {
 	int err;		/* the ack's (negative errno), or the dump's DONE */
@@ -353,6 +383,7 @@ struct pred {
 	int n;
 	struct rep reps[LAGWLC_SET_MAX];
 	bool refused[LAGWLC_SET_MAX];
+	struct svck svc;
 };
 
 static int attr_next(const uint8_t **p, int *rem, uint16_t *len, uint16_t *type)
@@ -498,11 +529,86 @@ static const struct nlf_op *find_op(int cmd)
 	return NULL;
 }
 
+static int svc_find(const struct svck *k)
+{
+	for (int i = 0; i < svcs.n; i++)
+		if (!memcmp(&svcs.k[i], k, sizeof(*k)))
+			return i;
+	return -1;
+}
+
+/* lagwlc_parse_svc() and the three handlers, for the last service nest. */
+static void predict_svc(int cmd, const uint8_t *nest, struct pred *pr)
+{
+	const uint8_t *tb[NLF_A_SERVICE_MAX + 1];
+	bool settings = cmd == NLF_CMD_SVC_SET, any = false;
+	uint16_t len, af;
+	uint32_t v;
+	int i;
+
+	pr->err = -EINVAL;
+	if (!nest)
+		return;
+	memcpy(&len, nest, 2);
+	parse_nest(nest + 4, len - 4, tb, NLF_A_SERVICE_MAX);
+	memset(&pr->svc, 0, sizeof(pr->svc));
+	if (tb[NLF_A_SERVICE_FWMARK]) {
+		for (i = NLF_A_SERVICE_PROTOCOL; i <= NLF_A_SERVICE_PORT; i++)
+			if (tb[i])
+				return;
+		af = tb[NLF_A_SERVICE_FAMILY] ? get16(tb[NLF_A_SERVICE_FAMILY]) : 2;
+		if (af != 2 && af != 10)
+			return;
+		v = get32(tb[NLF_A_SERVICE_FWMARK]);
+		memcpy(pr->svc.b, &v, 4);
+		memcpy(pr->svc.b + 4, &af, 2);
+	} else {
+		if (tb[NLF_A_SERVICE_FAMILY] ||
+		    (tb[NLF_A_SERVICE_ADDR4] && tb[NLF_A_SERVICE_ADDR6]))
+			return;
+		if (tb[NLF_A_SERVICE_ADDR4])
+			memcpy(pr->svc.b + 12, tb[NLF_A_SERVICE_ADDR4] + 4, 4);
+		else if (tb[NLF_A_SERVICE_ADDR6])
+			memcpy(pr->svc.b + 12, tb[NLF_A_SERVICE_ADDR6] + 4, 16);
+		else
+			return;
+		pr->svc.b[4] = tb[NLF_A_SERVICE_ADDR4] ? 2 : 10;
+		if (!tb[NLF_A_SERVICE_PROTOCOL])
+			return;
+		pr->svc.b[6] = tb[NLF_A_SERVICE_PROTOCOL][4];
+		if (pr->svc.b[6] != 6 && pr->svc.b[6] != 17 && pr->svc.b[6] != 132)
+			return;
+		if (!tb[NLF_A_SERVICE_PORT])
+			return;
+		memcpy(pr->svc.b + 8, tb[NLF_A_SERVICE_PORT] + 4, 2);
+	}
+	for (i = NLF_A_SERVICE_MAX_LAG_MS; i <= NLF_A_SERVICE_ALL_LAGGING; i++) {
+		if (tb[i] && !settings)
+			return;
+		any |= tb[i] != NULL;
+	}
+	if (settings) {
+		if (!any)
+			return;
+		if (tb[NLF_A_SERVICE_MAX_LAG_MS] && tb[NLF_A_SERVICE_READMIT_LAG_MS] &&
+		    get32(tb[NLF_A_SERVICE_READMIT_LAG_MS]) >
+		    get32(tb[NLF_A_SERVICE_MAX_LAG_MS]))
+			return;
+		pr->err = svc_find(&pr->svc) < 0 && svcs.n >= MAX_SVC ? -ENOSPC : 0;
+		pr->eff = pr->err ? EFF_NONE : EFF_SVC_SET;
+		return;
+	}
+	pr->err = svc_find(&pr->svc) < 0 ? -ENOENT : 0;
+	if (!pr->err && cmd == NLF_CMD_SVC_DEL)
+		pr->eff = EFF_SVC_DEL;
+}
+
 /* Under model.lock (it reads the table for ENOSPC). */
 static void predict(const uint8_t *buf, int len, bool priv, struct pred *pr)
 {
 	const struct nlmsghdr *nh = (const void *)buf;
 	const uint8_t *attrs = buf + NLMSG_HDRLEN + GENL_HDRLEN, *p, *last = NULL;
+	const uint8_t *svc = NULL;
 	int alen = len - NLMSG_HDRLEN - GENL_HDRLEN, rem, n = 0, n_new = 0, i;
 	const struct nlf_op *op;
 	uint16_t l, type;
@@ -558,6 +664,8 @@ static void predict(const uint8_t *buf, int len, bool priv, struct pred *pr)
 	p = attrs;
 	rem = alen;
 	while (attr_next(&p, &rem, &l, &type)) {
+		if ((type & NLA_TYPE_MASK_) == NLF_A_LAGWLC_SERVICE)
+			svc = p;
 		if ((type & NLA_TYPE_MASK_) == NLF_A_LAGWLC_REPLICA) {
 			n++;
 			last = p;
@@ -568,6 +676,11 @@ static void predict(const uint8_t *buf, int len, bool priv, struct pred *pr)
 		rem -= NLA_ALIGN(l);
 	}
 	switch (op->cmd) {
+	case NLF_CMD_SVC_SET:
+	case NLF_CMD_SVC_DEL:
+	case NLF_CMD_SVC_GET:
+		predict_svc(op->cmd, svc, pr);
+		return;
 	case NLF_CMD_REPLICA_FLUSH:
 		pr->eff = EFF_FLUSH;
 		return;
@@ -639,6 +752,13 @@ static void model_apply(const struct pred *pr, uint32_t portid)
 	int i;
 
 	switch (pr->eff) {
+	case EFF_SVC_SET:
+		if (svc_find(&pr->svc) < 0)
+			svcs.k[svcs.n++] = pr->svc;
+		break;
+	case EFF_SVC_DEL:
+		svcs.k[svc_find(&pr->svc)] = svcs.k[--svcs.n];
+		break;
 	case EFF_FLUSH:
 		model.n = 0;
 		break;
@@ -959,8 +1079,8 @@ static const char *mutate(struct gen *g, struct msg *m)
 		m->ntrail = 1 + rn(&g->s, 7);
 		rand_bytes(g, m->trail, m->ntrail);
 		return "trail";
-	case 15:	/* an unknown command, or the event's */
-		m->cmd = pct(&g->s, 50) ? NLF_N_OPS + rn(&g->s, 3) - 1 :
+	case 15:	/* an unknown command, or the last event's */
+		m->cmd = pct(&g->s, 50) ? NLF_N_OPS + rn(&g->s, 2) :
 			 pct(&g->s, 50) ? 0 : rnd(&g->s);
 		return "cmd";
 	case 16:	/* bad nlmsg flags */

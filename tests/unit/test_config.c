@@ -171,6 +171,59 @@ static const char *parse(const char *buf, size_t len, char *err, size_t errlen)
 	return err;
 }
 
+static void test_services(void)
+{
+	static const char conf[] =
+		"[lagwlcd]\n"
+		"discover = no\n"
+		"[replica 10.0.0.21:3306]\n"
+		"[service tcp 10.0.0.100:3306]   # strict\n"
+		"max_lag = 500ms\n"
+		"readmit-lag = 200\n"
+		"[service  udp [2001:db8::1]:53 ]\n"
+		"penalty = 2s\n"
+		"slow_start = 1.5s\n"
+		"stale_policy = closed\n"
+		"all_lagging = reject\n"
+		"[service fwmark 42 inet6]\n"
+		"all_lagging = least_lag\n";
+	char err[CONFIG_ERR_MAX], f[SVC_STRLEN];
+	const struct service_conf *sc;
+	struct config cfg;
+	int ret;
+
+	ret = config_parse("mem.conf", conf, sizeof(conf) - 1, &cfg, err, sizeof(err));
+	if (!tap_ok(ret == 0 && cfg.nservices == 3, "three [service] sections parse"))
+		printf("# %s\n", err);
+	if (ret || cfg.nservices != 3) {
+		tap_ok(0, "service 1");
+		tap_ok(0, "service 2");
+		tap_ok(0, "service 3");
+		config_free(&cfg);
+		return;
+	}
+	sc = &cfg.services[0];
+	tap_ok(!strcmp(svc_key_format(&sc->key, f, sizeof(f)), "tcp 10.0.0.100:3306") &&
+	       sc->line == 4 &&
+	       sc->s.set == (1u << LAGWLC_S_MAX_LAG_MS | 1u << LAGWLC_S_READMIT_LAG_MS) &&
+	       sc->s.v[LAGWLC_S_MAX_LAG_MS] == 500 && sc->s.v[LAGWLC_S_READMIT_LAG_MS] == 200,
+	       "service 1: tcp, max_lag 500 ms, readmit-lag (either spelling) 200 ms, line 4");
+	sc = &cfg.services[1];
+	tap_ok(!strcmp(svc_key_format(&sc->key, f, sizeof(f)), "udp [2001:db8::1]:53") &&
+	       sc->s.v[LAGWLC_S_LAG_PENALTY_MS] == 2000 &&
+	       sc->s.v[LAGWLC_S_SLOW_START_MS] == 1500 &&
+	       sc->s.v[LAGWLC_S_STALE_POLICY] == LAGWLC_STALE_CLOSED &&
+	       sc->s.v[LAGWLC_S_ALL_LAGGING] == LAGWLC_ALL_LAGGING_REJECT &&
+	       !(sc->s.set & 1u << LAGWLC_S_MAX_LAG_MS),
+	       "service 2: IPv6 udp, penalty, slow_start, stale_policy, all_lagging; max_lag unset");
+	sc = &cfg.services[2];
+	tap_ok(!strcmp(svc_key_format(&sc->key, f, sizeof(f)), "fwmark 42 inet6") &&
+	       sc->s.set == 1u << LAGWLC_S_ALL_LAGGING &&
+	       sc->s.v[LAGWLC_S_ALL_LAGGING] == LAGWLC_ALL_LAGGING_LEAST_LAG,
+	       "service 3: fwmark 42 inet6, all_lagging least_lag only");
+	config_free(&cfg);
+}
+
 static void test_memory(void)
 {
 	char err[CONFIG_ERR_MAX], *big, a[EP_STRLEN];
@@ -362,12 +415,13 @@ int main(int argc, char **argv)
 	}
 	free(dir);
 	n = bad_files(&files);
-	tap_plan((int)n + 11 + 14 + 7);
+	tap_plan((int)n + 11 + 4 + 14 + 7);
 	test_corpus(files, n);
 	for (i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
 	test_good();
+	test_services();
 	test_memory();
 	test_option_files();
 	return tap_done();

@@ -8,7 +8,7 @@
 #
 #   client 198.18.0.1 --> director 198.18.0.2, VIP 198.18.0.100 --> r1 198.18.0.11
 #                         one lagwlc service per case,            --> r2 198.18.0.12
-#                         ports 3306..3312, weights 1             --> r3 198.18.0.13
+#                         ports 3306..3313, weights 1             --> r3 198.18.0.13
 #
 # Lag entries are keyed by real server address and port, so each case's
 # service (its own port) has its own entries and counts.
@@ -19,11 +19,11 @@ lab_boot_self "$@"
 
 P=/sys/module/ip_vs_lagwlc/parameters
 CTL=$LAB_TOP/userspace/lagwlcctl/lagwlcctl
-ktap_plan 20
+ktap_plan 22
 
 lab_load_module || { echo "Bail out! cannot load the module"; exit 1; }
 lab_setup dr 3
-lab_realservers 3306 3307 3308 3309 3310 3311 3312 || { echo "Bail out! real servers"; exit 1; }
+lab_realservers 3306 3307 3308 3309 3310 3311 3312 3313 || { echo "Bail out! real servers"; exit 1; }
 on director ipvsadm --set 3600 3600 300
 
 service() {	# service PORT: a lagwlc service with r1..r3, weight 1
@@ -152,7 +152,7 @@ echo 10000 >$P/stale_ms
 # not through a shell function: $! must be the feeder itself
 ip netns exec director python3 "$LAB_TOP/tests/vm/lib/feeder.py" 198.18.0.11:3310 0 >/tmp/feeder1 &
 feeder=$!
-LAB_PIDS+=($feeder)
+LAB_PIDS+=("$feeder")
 until grep -q fed /tmp/feeder1; do sleep 0.1; done
 first=$(state 198.18.0.11:3310)
 sleep 10.5
@@ -174,7 +174,7 @@ kill "$feeder"
 echo 600000 >$P/stale_ms
 ip netns exec director python3 "$LAB_TOP/tests/vm/lib/feeder.py" 198.18.0.11:3310 0 >/tmp/feeder2 &
 feeder=$!
-LAB_PIDS+=($feeder)
+LAB_PIDS+=("$feeder")
 until grep -q fed /tmp/feeder2; do sleep 0.1; done
 before=$(state 198.18.0.11:3310)
 kill -9 "$feeder"
@@ -189,6 +189,26 @@ diag "stale_policy=closed after the release: r1 $n1, r2 $n2, r3 $n3, refused $nr
 [ "$n1" -eq 0 ] && [ $((n2 + n3)) -eq 20 ]
 ktap_result $? "and under stale_policy=closed it gets no connection, the others all 20"
 echo open >$P/stale_policy
+
+# lagging when its prober dies: stale, and under stale_policy=open back in
+# as lag 0 (with no connection yet, it takes the next ones)
+service 3313
+ip netns exec director python3 "$LAB_TOP/tests/vm/lib/feeder.py" 198.18.0.11:3313 6000 >/tmp/feeder3 &
+feeder=$!
+LAB_PIDS+=("$feeder")
+until grep -q fed /tmp/feeder3; do sleep 0.1; done
+before=$(state 198.18.0.11:3313)
+read -r n1 n2 n3 nr < <(share 3313 20)
+diag "r1 reported 6000 ms by a feeder: $before; 20 connections: r1 $n1, r2 $n2, r3 $n3, refused $nr"
+[ "$before" = lagging ] && [ "$n1" -eq 0 ] && [ $((n2 + n3)) -eq 20 ]
+ktap_result $? "a replica lagging in a feeder's report gets no connection"
+kill -9 "$feeder"
+wait "$feeder" 2>/dev/null
+after=$(state 198.18.0.11:3313)
+read -r n1 n2 n3 nr < <(share 3313 30)
+diag "feeder killed: r1 $before -> $after; stale_policy=open, 30 connections: r1 $n1, r2 $n2, r3 $n3, refused $nr"
+[ "$after" = stale ] && [ "$n1" -ge 10 ]
+ktap_result $? "lagging, then its feeder killed: stale, and under stale_policy=open it takes the next connections (>= 10 of 30)"
 
 # ---- 5. tunables ---------------------------------------------------------------
 bad=0

@@ -27,6 +27,9 @@ static const struct {
 	{ "flush", cmd_flush, "", "forget every replica" },
 	{ "show", cmd_show, "[ADDR:PORT]",
 	  "lagwlc services with their replicas' lag, or one replica" },
+	{ "service", cmd_service,
+	  "{ set SERVICE SETTING VALUE ... | del SERVICE | show [SERVICE] }",
+	  "per-service settings (max-lag, readmit-lag, penalty, slow-start, stale-policy, all-lagging) overriding the module parameters; SERVICE: tcp|udp|sctp ADDR:PORT or fwmark N [inet6]" },
 	{ "monitor", cmd_monitor, "", "print replicas' state changes as they happen" },
 	{ "check", cmd_check, "[--max-age MS] [--conn-reuse]",
 	  "exit 0 if the module answers (and lagwlcd reported a replica up within MS; and no lagwlc DR service lacks bit 2 of conn_reuse_mode), for keepalived" },
@@ -72,7 +75,7 @@ int usage_error(const char *name, const char *fmt, ...)
 			return EXIT_USAGE;
 		}
 	}
-	fprintf(stderr, "Usage: lagwlcctl [-j] { set | del | flush | show | monitor | check } ... (lagwlcctl -h for more)\n");
+	fprintf(stderr, "Usage: lagwlcctl [-j] { set | del | flush | show | service | monitor | check } ... (lagwlcctl -h for more)\n");
 	return EXIT_USAGE;
 }
 

@@ -22,6 +22,7 @@ int cmd_show(int argc, char **argv, const struct ctl *ctl);
 int cmd_monitor(int argc, char **argv, const struct ctl *ctl);
 int cmd_check(int argc, char **argv, const struct ctl *ctl);
 int cmd_why(int argc, char **argv, const struct ctl *ctl);
+int cmd_service(int argc, char **argv, const struct ctl *ctl);
 
 /*
  * Print "lagwlcctl: REASON" (if reason is not NULL) and the usage line of

@@ -88,9 +88,13 @@ struct parser {
 	unsigned int global_line;	/* of [lagwlcd], 0 before it */
 	unsigned int global_seen[NKEYS];
 	struct rsec *rsecs;		/* parallel to cfg->replicas */
-	size_t rcap, acap;
-	long cur;			/* -1: [lagwlcd], >= 0: a replica, -2: none yet */
+	size_t rcap, acap, scap;
+	long cur;			/* -1: [lagwlcd], >= 0: a replica, -2: none yet,
+					 * -3: a [service] (cfg->services' last) */
+	unsigned int sseen[LAGWLC_S_MAX + 1];	/* its settings' lines */
 };
+
+#define CUR_SERVICE	-3
 
 static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -413,6 +417,96 @@ static int parse_adopt(struct parser *p, const char *v)
 	return 0;
 }
 
+/* A setting of a [service] section, "max_lag = 500ms" (or max-lag). */
+static int service_setting(struct parser *p, const char *key, const char *val)
+{
+	struct service_conf *sc = &p->cfg->services[p->cfg->nservices - 1];
+	char name[32], why[256], f[SVC_STRLEN];
+	int a = 0;
+
+	if (strlen(key) < sizeof(name)) {
+		char *c;
+
+		snprintf(name, sizeof(name), "%s", key);
+		for (c = name; *c; c++)
+			if (*c == '_')
+				*c = '-';
+		a = svc_setting_attr(name);
+	}
+	if (!a)
+		return fail(p, "unknown key \"%s\" in [service %s]: expected max_lag, readmit_lag, penalty, slow_start, stale_policy or all_lagging",
+			    Q(key), svc_key_format(&sc->key, f, sizeof(f)));
+	if (p->sseen[a])
+		return fail(p, "duplicate key \"%s\" (first at line %u)", key, p->sseen[a]);
+	if (!*val)
+		return fail(p, "no value for \"%s\"", key);
+	p->sseen[a] = p->line;
+	if (svc_setting_parse(a, val, &sc->s, why, sizeof(why)) < 0)
+		return fail(p, "%s", why);
+	if ((sc->s.set & 1u << LAGWLC_S_MAX_LAG_MS) && (sc->s.set & 1u << LAGWLC_S_READMIT_LAG_MS) &&
+	    sc->s.v[LAGWLC_S_READMIT_LAG_MS] > sc->s.v[LAGWLC_S_MAX_LAG_MS])
+		return fail(p, "readmit_lag %u ms is above max_lag %u ms in [service %s]",
+			    sc->s.v[LAGWLC_S_READMIT_LAG_MS], sc->s.v[LAGWLC_S_MAX_LAG_MS],
+			    svc_key_format(&sc->key, f, sizeof(f)));
+	return 0;
+}
+
+/* The [service] section just ended sets something? */
+static int service_end(struct parser *p)
+{
+	struct service_conf *sc;
+	char f[SVC_STRLEN];
+
+	if (p->cur != CUR_SERVICE)
+		return 0;
+	sc = &p->cfg->services[p->cfg->nservices - 1];
+	if (sc->s.set)
+		return 0;
+	p->line = sc->line;
+	return fail(p, "[service %s] sets nothing: give max_lag, readmit_lag, penalty, slow_start, stale_policy or all_lagging",
+		    svc_key_format(&sc->key, f, sizeof(f)));
+}
+
+/* "[service tcp VIP:PORT]", "[service fwmark N [inet6]]": name after "service". */
+static int service_section(struct parser *p, char *name)
+{
+	struct config *cfg = p->cfg;
+	char *tok[4], *save = NULL, *t, why[256], f[SVC_STRLEN];
+	struct service_conf sc = { .line = p->line };
+	int n = 0, used;
+	size_t i;
+
+	for (t = strtok_r(name, " \t", &save); t && n < 4; t = strtok_r(NULL, " \t", &save))
+		tok[n++] = t;
+	used = svc_key_parse(tok, n, &sc.key, why, sizeof(why));
+	if (used < 0)
+		return fail(p, "[service] header: %s", why);
+	if (used < n || t)
+		return fail(p, "[service] header: unexpected \"%s\" (expected [service tcp|udp|sctp VIP:PORT] or [service fwmark N [inet6]])",
+			    Q(used < n ? tok[used] : t));
+	for (i = 0; i < cfg->nservices; i++) {
+		if (svc_key_equal(&cfg->services[i].key, &sc.key))
+			return fail(p, "duplicate section [service %s] (first at line %u)",
+				    svc_key_format(&sc.key, f, sizeof(f)), cfg->services[i].line);
+	}
+	if (cfg->nservices == LAGWLC_SVC_MAX)
+		return fail(p, "more than %d [service] sections (the module keeps at most as many)",
+			    LAGWLC_SVC_MAX);
+	if (cfg->nservices == p->scap) {
+		size_t cap = p->scap ? p->scap * 2 : 4;
+		struct service_conf *ns = realloc(cfg->services, cap * sizeof(*ns));
+
+		if (!ns)
+			return fail(p, "out of memory");
+		cfg->services = ns;
+		p->scap = cap;
+	}
+	cfg->services[cfg->nservices++] = sc;
+	memset(p->sseen, 0, sizeof(p->sseen));
+	p->cur = CUR_SERVICE;
+	return 0;
+}
+
 static int section(struct parser *p, char *s)
 {
 	struct config *cfg = p->cfg;
@@ -431,6 +525,10 @@ static int section(struct parser *p, char *s)
 	end = name + strlen(name);
 	while (end > name && isspace((unsigned char)end[-1]))
 		*--end = '\0';
+	if (service_end(p) < 0)
+		return -1;
+	if (!strncmp(name, "service", 7) && (!name[7] || isspace((unsigned char)name[7])))
+		return service_section(p, name + 7);
 	if (!strcmp(name, "lagwlcd")) {
 		if (p->global_line)
 			return fail(p, "duplicate section [lagwlcd] (first at line %u)", p->global_line);
@@ -439,7 +537,7 @@ static int section(struct parser *p, char *s)
 		return 0;
 	}
 	if (strncmp(name, "replica", 7) || (name[7] && !isspace((unsigned char)name[7])))
-		return fail(p, "unknown section [%s]: expected [lagwlcd] or [replica ADDR:PORT]",
+		return fail(p, "unknown section [%s]: expected [lagwlcd], [replica ADDR:PORT] or [service PROTO VIP:PORT]",
 			    Q(name));
 	name += 7;
 	while (isspace((unsigned char)*name))
@@ -497,6 +595,8 @@ static int assignment(struct parser *p, char *s)
 		val++;
 	if (!*key)
 		return fail(p, "missing key before '='");
+	if (p->cur == CUR_SERVICE)
+		return service_setting(p, key, val);
 	for (k = 0; k < NKEYS; k++)
 		if (!strcmp(key, keys[k].name))
 			break;
@@ -637,6 +737,8 @@ int config_parse(const char *file, const char *buf, size_t len, struct config *c
 		r = parse_line(&p, line);
 	}
 	free(line);
+	if (!r)
+		r = service_end(&p);
 	if (!r && !cfg->discover && cfg->nreplicas == 0) {
 		p.line = p.global_seen[K_DISCOVER];
 		r = fail(&p, "nothing to probe: discover = no and no [replica ADDR:PORT] section");
@@ -793,8 +895,11 @@ void config_free(struct config *cfg)
 {
 	free(cfg->replicas);
 	free(cfg->adopts);
+	free(cfg->services);
 	cfg->replicas = NULL;
 	cfg->adopts = NULL;
+	cfg->services = NULL;
 	cfg->nreplicas = 0;
 	cfg->nadopts = 0;
+	cfg->nservices = 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lagwlcd's configuration file (lagwlcd.conf(5)): an INI-like file with a
- * [lagwlcd] section of global settings and [replica ADDR:PORT] sections.
+ * [lagwlcd] section of global settings, [replica ADDR:PORT] sections and
+ * [service tcp|udp|sctp VIP:PORT] (or [service fwmark N]) sections.
  * Pure parsing: the file is read whole, then parsed from memory, so that
  * the unit tests and the fuzzer drive exactly what the daemon runs. Every
  * error is one line "FILE:LINE: PROBLEM".
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "svckey.h"
 
 #define CONFIG_DEFAULT_FILE	"/etc/lagwlc/lagwlcd.conf"
 #define CONFIG_DEFAULT_OPTION_FILE "/etc/lagwlc/client.cnf"
@@ -65,6 +67,13 @@ struct adopt_conf {
 	unsigned int line;
 };
 
+/* A [service ...] section: settings lagwlcd pushes for an IPVS service. */
+struct service_conf {
+	struct svc_key key;
+	struct svc_set s;		/* at least one setting */
+	unsigned int line;		/* of the [service] header */
+};
+
 struct config {
 	char file[CONFIG_PATH_MAX];
 	uint32_t poll_ms;
@@ -77,6 +86,8 @@ struct config {
 	size_t nreplicas;
 	struct adopt_conf *adopts;
 	size_t nadopts;
+	struct service_conf *services;
+	size_t nservices;
 };
 
 /*

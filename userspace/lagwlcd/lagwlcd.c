@@ -24,6 +24,7 @@
 #include <mysql.h>
 
 #include "adopt.h"
+#include "svcpush.h"
 #include "config.h"
 #include "discover.h"
 #include "ipvs.h"
@@ -82,6 +83,7 @@ struct lagwlcd {
 	enum { REUSE_QUIET, REUSE_UNREADABLE, REUSE_LEFT, REUSE_FAILED } reuse_logged;
 	int reuse_mode;			/* the value REUSE_LEFT/FAILED was logged for */
 	struct adopt_memo memo;
+	struct svcpush svp;		/* [service] sections kept in the module */
 	uint64_t next_rescan;
 	struct sdstatus sds;		/* READY and STATUS for systemd */
 };
@@ -229,8 +231,11 @@ static void rescan(struct lagwlcd *d)
 	struct prober *p, **pp;
 	size_t i;
 
-	if (!d->dry_run)
+	if (!d->dry_run) {
 		pusher_resolve(&d->ps);
+		/* [service] settings: at start, after a reload, after the module came back */
+		svcpush_sync(&d->svp, &d->ps.nl, &d->cfg);
+	}
 	read_ipvs(d);
 	if (d->cfg.nadopts && d->ipvs_status == IPVS_READ &&
 	    adopt_run(&d->ps.nl, &d->cfg, &d->ipvs, &d->memo, d->dry_run) > 0)
@@ -414,6 +419,8 @@ static int reload(struct lagwlcd *d, const char *file)
 		config_free(&nc);
 		return -1;
 	}
+	if (!d->dry_run)
+		svcpush_forget(&d->svp, &d->ps.nl, &d->cfg, &nc);
 	config_free(&d->cfg);
 	d->cfg = nc;
 	adopt_memo_free(&d->memo);

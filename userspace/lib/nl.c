@@ -183,8 +183,10 @@ static void ext_ack(struct txn *t, struct nlmsghdr *nlh, size_t hlen)
 			append(t->err->where, sizeof(t->err->where), buf);
 		}
 		snprintf(buf, sizeof(buf), "missing %s",
-			 nest ? replica_attr_name(type, name, sizeof(name)) :
-				attr_name(type, name, sizeof(name)));
+			 !nest ? attr_name(type, name, sizeof(name)) :
+			 genlmsg_hdr(t->req)->cmd >= LAGWLC_CMD_SVC_SET ?
+				service_attr_name(type, name, sizeof(name)) :
+				replica_attr_name(type, name, sizeof(name)));
 		if (t->err->msg[0])
 			append(t->err->where, sizeof(t->err->where), buf);
 		else

@@ -141,6 +141,19 @@ void replica_describe_offset(struct nlmsghdr *req, uint32_t offs, char *buf, siz
 		i++;
 		if (offs < aoff || offs >= aoff + (uint32_t)nla_total_size(nla_len(a)))
 			continue;
+		if (nla_type(a) == LAGWLC_A_SERVICE) {
+			snprintf(buf, len, "%s", attr_name(nla_type(a), name, sizeof(name)));
+			nla_for_each_nested(n, a, nrem) {
+				uint32_t noff = (uint32_t)((char *)n - (char *)req);
+
+				if (offs >= noff &&
+				    offs < noff + (uint32_t)nla_total_size(nla_len(n)))
+					snprintf(buf, len, "LAGWLC_A_SERVICE, %s",
+						 service_attr_name(nla_type(n), name,
+								   sizeof(name)));
+			}
+			return;
+		}
 		if (nla_type(a) != LAGWLC_A_REPLICA) {
 			snprintf(buf, len, "%s", attr_name(nla_type(a), name, sizeof(name)));
 			return;

@@ -116,6 +116,22 @@ static const char *const reason_names[] = {
 static const char *const attr_names[] = {
 	[LAGWLC_A_REPLICA]	= "LAGWLC_A_REPLICA",
 	[LAGWLC_A_SOCKET_OWNER]	= "LAGWLC_A_SOCKET_OWNER",
+	[LAGWLC_A_SERVICE]	= "LAGWLC_A_SERVICE",
+};
+
+static const char *const service_attr_names[] = {
+	[LAGWLC_S_PROTOCOL]		= "LAGWLC_S_PROTOCOL",
+	[LAGWLC_S_ADDR4]		= "LAGWLC_S_ADDR4",
+	[LAGWLC_S_ADDR6]		= "LAGWLC_S_ADDR6",
+	[LAGWLC_S_PORT]			= "LAGWLC_S_PORT",
+	[LAGWLC_S_FWMARK]		= "LAGWLC_S_FWMARK",
+	[LAGWLC_S_FAMILY]		= "LAGWLC_S_FAMILY",
+	[LAGWLC_S_MAX_LAG_MS]		= "LAGWLC_S_MAX_LAG_MS",
+	[LAGWLC_S_READMIT_LAG_MS]	= "LAGWLC_S_READMIT_LAG_MS",
+	[LAGWLC_S_LAG_PENALTY_MS]	= "LAGWLC_S_LAG_PENALTY_MS",
+	[LAGWLC_S_SLOW_START_MS]	= "LAGWLC_S_SLOW_START_MS",
+	[LAGWLC_S_STALE_POLICY]		= "LAGWLC_S_STALE_POLICY",
+	[LAGWLC_S_ALL_LAGGING]		= "LAGWLC_S_ALL_LAGGING",
 };
 
 static const char *const replica_attr_names[] = {
@@ -153,4 +169,10 @@ const char *attr_name(unsigned int type, char *buf, size_t len)
 const char *replica_attr_name(unsigned int type, char *buf, size_t len)
 {
 	return lookup(replica_attr_names, ARRAY_SIZE(replica_attr_names), type, buf, len, "attribute");
+}
+
+const char *service_attr_name(unsigned int type, char *buf, size_t len)
+{
+	return lookup(service_attr_names, ARRAY_SIZE(service_attr_names), type, buf, len,
+		      "attribute");
 }

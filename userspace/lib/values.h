@@ -39,5 +39,6 @@ const char *reason_name(unsigned int v, char *buf, size_t len);
 /* UAPI names of attributes, for error messages: "LAGWLC_R_LAG_MS". */
 const char *attr_name(unsigned int type, char *buf, size_t len);
 const char *replica_attr_name(unsigned int type, char *buf, size_t len);
+const char *service_attr_name(unsigned int type, char *buf, size_t len);
 
 #endif

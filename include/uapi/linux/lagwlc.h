@@ -9,6 +9,10 @@
  * one entry applies to every IPVS service of the network namespace that
  * has that real server.
  *
+ * Services' settings (LAGWLC_CMD_SVC_*) are keyed by the IPVS service
+ * (protocol, virtual address and port, or firewall mark) and override
+ * some module parameters for that service only.
+ *
  * Every command, reads included, and joining the "events" group need
  * CAP_NET_ADMIN in the user namespace that owns the network namespace.
  */
@@ -44,6 +48,25 @@ enum lagwlc_cmd {
 	LAGWLC_CMD_REPLICA_GET,
 	/* Multicast on "events": a replica's state changed. */
 	LAGWLC_CMD_STATE_CHANGE,
+	/* Set one service's settings (LAGWLC_A_SERVICE: key and at least one
+	 * setting). The settings given replace the service's previous ones;
+	 * a setting not given follows the module parameter. Kept whether or
+	 * not the service exists, applied when it binds lagwlc, and kept
+	 * after it goes, until LAGWLC_CMD_SVC_DEL (at most LAGWLC_SVC_MAX
+	 * per network namespace: ENOSPC beyond).
+	 */
+	LAGWLC_CMD_SVC_SET,
+	/* Forget one service's settings (LAGWLC_A_SERVICE, key only). */
+	LAGWLC_CMD_SVC_DEL,
+	/* One service (doit, key only) or all (dump): every service that has
+	 * settings or is a lagwlc service, with its settings and the
+	 * effective values.
+	 */
+	LAGWLC_CMD_SVC_GET,
+	/* Multicast on "events": a service's settings were set or deleted
+	 * (LAGWLC_A_SERVICE as in SVC_GET's reply).
+	 */
+	LAGWLC_CMD_SVC_CHANGE,
 
 	__LAGWLC_CMD_MAX,
 	LAGWLC_CMD_MAX = __LAGWLC_CMD_MAX - 1
@@ -57,6 +80,7 @@ enum lagwlc_attr {
 	 * than after stale_ms. One-shot tools leave it out.
 	 */
 	LAGWLC_A_SOCKET_OWNER,
+	LAGWLC_A_SERVICE,	/* nest of enum lagwlc_service_attr */
 
 	__LAGWLC_A_MAX,
 	LAGWLC_A_MAX = __LAGWLC_A_MAX - 1
@@ -86,6 +110,60 @@ enum lagwlc_health {
 
 	__LAGWLC_HEALTH_MAX,
 	LAGWLC_HEALTH_MAX = __LAGWLC_HEALTH_MAX - 1
+};
+
+/* At most this many services' settings per network namespace. */
+#define LAGWLC_SVC_MAX		4096
+
+/*
+ * An IPVS service: LAGWLC_S_PROTOCOL, an address and LAGWLC_S_PORT, or
+ * LAGWLC_S_FWMARK (with LAGWLC_S_FAMILY, AF_INET when absent). Settings
+ * (SVC_SET, reply) override the module parameter of the same name for
+ * this service; LAGWLC_S_EFF_* (reply) are the values in force, the
+ * service's or the module's (an effective readmit_lag_ms is at most the
+ * effective max_lag_ms).
+ */
+enum lagwlc_service_attr {
+	LAGWLC_S_UNSPEC,
+	LAGWLC_S_PROTOCOL,	/* u8: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
+	LAGWLC_S_ADDR4,		/* binary, 4 bytes: IPv4 virtual address */
+	LAGWLC_S_ADDR6,		/* binary, 16 bytes: IPv6 virtual address */
+	LAGWLC_S_PORT,		/* u16, host byte order */
+	LAGWLC_S_FWMARK,	/* u32, not 0: a firewall-mark service */
+	LAGWLC_S_FAMILY,	/* u16: AF_INET or AF_INET6, fwmark only */
+	LAGWLC_S_MAX_LAG_MS,	/* u32 (setting) */
+	LAGWLC_S_READMIT_LAG_MS,	/* u32 (setting), <= max_lag_ms if both */
+	LAGWLC_S_LAG_PENALTY_MS,	/* u32 (setting) */
+	LAGWLC_S_SLOW_START_MS,	/* u32 (setting) */
+	LAGWLC_S_STALE_POLICY,	/* u8, enum lagwlc_stale_policy (setting) */
+	LAGWLC_S_ALL_LAGGING,	/* u8, enum lagwlc_all_lagging (setting) */
+	LAGWLC_S_BOUND,		/* flag (reply): the service exists on lagwlc */
+	LAGWLC_S_EFF_MAX_LAG_MS,	/* u32 (reply) */
+	LAGWLC_S_EFF_READMIT_LAG_MS,	/* u32 (reply) */
+	LAGWLC_S_EFF_LAG_PENALTY_MS,	/* u32 (reply) */
+	LAGWLC_S_EFF_SLOW_START_MS,	/* u32 (reply) */
+	LAGWLC_S_EFF_STALE_POLICY,	/* u8 (reply) */
+	LAGWLC_S_EFF_ALL_LAGGING,	/* u8 (reply) */
+
+	__LAGWLC_S_MAX,
+	LAGWLC_S_MAX = __LAGWLC_S_MAX - 1
+};
+
+/* The module parameters' keywords, as values. */
+enum lagwlc_stale_policy {
+	LAGWLC_STALE_OPEN = 1,
+	LAGWLC_STALE_CLOSED,
+
+	__LAGWLC_STALE_MAX,
+	LAGWLC_STALE_MAX = __LAGWLC_STALE_MAX - 1
+};
+
+enum lagwlc_all_lagging {
+	LAGWLC_ALL_LAGGING_LEAST_LAG = 1,
+	LAGWLC_ALL_LAGGING_REJECT,
+
+	__LAGWLC_ALL_LAGGING_MAX,
+	LAGWLC_ALL_LAGGING_MAX = __LAGWLC_ALL_LAGGING_MAX - 1
 };
 
 /* What the scheduler makes of a replica (see docs/scheduler.md). */
