@@ -117,7 +117,10 @@ lagging() {
 	if [ $rc -ne 0 ]; then
 		awk -v a="$lock" -v b="$(plus "$lock" 12)" -v s="1$n" '$1 >= a && $1 < b && ($2 == s || $2 == "ERR")' "$R" |
 			sed 's/^/#   read: /'
-		events "$addr" | awk -v a="$lock" '$2 >= a'
+		# every replica's events: with the others down or lagging too,
+		# all_lagging=least_lag chooses a lagging one
+		grep -F '"address":"fd00:1::1' "$DBLAB_EVENTS" |
+			awk -v a="$lock" -v b="$(plus "$lock" 12)" '$1 >= a && $1 < b' | sed 's/^/#   /'
 	fi
 
 	ok=$(ev "$addr" ok "${ex:-$lock}" 20)
