@@ -198,7 +198,11 @@ restart=$!
 shares DR 3307 -g
 wait $restart
 up=$(ev $R3 ok "$t" 30)
-diag "r3 restarted: ok $(ms_between "$t" "$up") ms after the restart began"
+# NAT's spread needs r3 read from again: the read the kill cut is still
+# ESTABLISHED on the DR director (256 in wlc's cost, 15 minutes), on top
+# of r3's last 2 minutes of reads, until the others' stock passes it
+first=$(dblab_first_read "$R" 13 "${up:-$t}" 120)
+diag "r3 restarted: ok $(ms_between "$t" "$up") ms after the restart began, its first read $(ms_between "${up:-$t}" "$first") ms later"
 [ -n "$up" ] || { events $R3; sed 's/^/#   /' "$DBLAB_W/restart-r3.log"; }
 diag "DR phase: $((SECONDS - tp)) s"
 
