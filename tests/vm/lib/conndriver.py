@@ -27,6 +27,8 @@ both ways, so the client asks the server to half-close ("q"). Either way the
 client waits for the server's "bye", so the director has processed the
 packet that changes the connection's state before the next step.
 
+An IPv6 VIP is written [VIP]:PORT, an IPv6 real server's IP bare.
+
 Prints one line per service: "SEQ NAME choice choice ...", a choice being
 the real server's name or "none" when the connection was refused.
 
@@ -49,6 +51,17 @@ import sys
 import time
 
 WEIGHTS = (0, 1, 3, 65535)
+
+
+def split_addr(addr):
+    """("host", port) of "IP:PORT" or "[IPv6]:PORT"."""
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def ipvs_addr(ip, port):
+    """ip:port as ipvsadm takes it: an IPv6 address in brackets."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
 def parse_pairs(items):
@@ -158,7 +171,7 @@ class Driver:
             rip = self.reals[idx][1]
             for _, addr in self.svcs:
                 port = addr.rsplit(":", 1)[1]
-                lines.append(f"-e -t {addr} -r {rip}:{port} {method} "
+                lines.append(f"-e -t {addr} -r {ipvs_addr(rip, port)} {method} "
                              f"-w {self.weights[idx]} -x {self.thresh[idx]}\n")
         cmd = ["ip", "netns", "exec", self.ns, "ipvsadm", "-R"]
         subprocess.run(cmd, input="".join(lines), text=True, check=True)
@@ -173,11 +186,12 @@ class Driver:
         return buf.decode().strip()
 
     def connect(self, addr):
-        host, port = addr.rsplit(":", 1)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        host, port = split_addr(addr)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
         sock.settimeout(5)
         try:
-            sock.connect((host, int(port)))
+            sock.connect((host, port))
             name = self.read_line(sock)
         except (ConnectionRefusedError, socket.timeout) as exc:
             sock.close()

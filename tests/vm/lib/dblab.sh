@@ -15,8 +15,27 @@
 #                         |   table) and a counter writer (app.counter: n, ts)
 #   r1..r3 198.18.0.11-13 +   server_id 11-13, GTID replicas, VIP on lo
 #
+# IPv6 (dblab_up --ipv6): the same over IPv6 only (lab_setup nat 3 6), the
+# replicas on their own segment so that one boot can serve both LVS-DR and
+# LVS-NAT; dblab_fwd switches between them, the MariaDB servers running on:
+#
+#   client fd00::1 ------ br0 ---- fd00::2 director fd00:1::1 --- br1 ---+
+#     fd00:1::5 (eth1)            VIP fd00::100:3306                      |
+#       |                         lagwlcd probes [fd00:1::1N]:3306        |
+#       +---------------------------------------------------------- br1 -+
+#   primary fd00:1::10 (server_id 1), r1..r3 fd00:1::11-13, VIP on lo /128
+#
+#   dblab_fwd dr:  IPVS entries -g; the replicas' default route via
+#                  fd00:1::5, the client's own leg on br1, so that replies
+#                  from the VIP go straight to the client (its router, in a
+#                  real network), never through the director
+#   dblab_fwd nat: IPVS entries -m; the replicas' default route via the
+#                  director, which un-NATs the replies
+# Replication (primary and replicas on br1) and lagwlcd's probes (the
+# director's br1 leg) stay on-link either way.
+#
 # dblab_up [--sched S] [--weights W1,W2,W3] [--poll MS] [--hb MS] [--writer MS]
-#          [--conn-reuse auto|keep]
+#          [--conn-reuse auto|keep] [--ipv6]
 #     builds it all (~30 s under TCG) and returns once the module holds every
 #     replica as ok; files in DBLAB_W (below). Torn down at exit (lab.sh's and
 #     mariadb.sh's traps). No sysctl is set by hand: lagwlcd sets bit 2 of
@@ -24,6 +43,7 @@
 #     (lagwlcd.conf's conn_reuse_mode = keep), which leaves the namespace's
 #     default, 1.
 # dblab_sched S: switch the service's scheduler (ipvsadm -E).
+# dblab_fwd dr|nat: the forwarding method (--ipv6 only; see above).
 # dblab_reader_start RATE FILE / dblab_reader_stop: dbreader.py in the client.
 # dblab_lagwlcd_start / dblab_lagwlcd_kill [SIG]: (re)start or signal lagwlcd.
 # dblab_event_ms ADDR STATE AFTER: epoch ms of the first event at or after
@@ -43,6 +63,18 @@ DBLAB_POLL=100
 DBLAB_PID=''	# lagwlcd on the director
 DBLAB_READER=''
 DBLAB_REUSE=auto	# lagwlcd.conf's conn_reuse_mode
+DBLAB_VIP=$LAB_VIP	# the VIP the readers connect to
+DBLAB_V6=''	# dblab_up --ipv6
+DBLAB_FWD=-g	# ipvsadm's forwarding flag for the replicas
+DBLAB_DR_GW6=fd00:1::5	# --ipv6: the client's leg on br1, the replicas' DR route
+
+# dblab_ep ADDR PORT: ADDR:PORT, or [ADDR]:PORT for IPv6
+dblab_ep() {
+	case $1 in
+	*:*) echo "[$1]:$2" ;;
+	*) echo "$1:$2" ;;
+	esac
+}
 
 # _dblab_conf POLL: lagwlcd's configuration on the director
 _dblab_conf() {
@@ -59,7 +91,7 @@ _dblab_conf() {
 		echo "conn_reuse_mode = $DBLAB_REUSE"
 		for entry in "${DBLAB_REPLICAS[@]}"; do
 			read -r _ addr _ <<<"$entry"
-			echo "[replica $addr:3306]"
+			echo "[replica $(dblab_ep "$addr" 3306)]"
 		done
 	} >"$DBLAB_CONF.new" && mv "$DBLAB_CONF.new" "$DBLAB_CONF"
 }
@@ -80,13 +112,29 @@ dblab_up() {
 		--hb) hb=$2 ;;
 		--writer) writer=$2 ;;
 		--conn-reuse) DBLAB_REUSE=$2 ;;
+		--ipv6) DBLAB_V6=1; shift; continue ;;
 		*) diag "dblab_up: unknown option $1"; return 1 ;;
 		esac
 		shift 2
 	done
 	lab_load_module || { diag "dblab_up: cannot load the module"; return 1; }
-	lab_setup dr 3 >/dev/null
-	lab_add_host primary "$DB_PRIMARY_ADDR"
+	if [ -n "$DBLAB_V6" ]; then
+		DBLAB_VIP=$LAB_VIP6
+		DBLAB_VS=$(dblab_ep "$LAB_VIP6" 3306)
+		DBLAB_REPLICAS=("r1 fd00:1::11 11" "r2 fd00:1::12 12" "r3 fd00:1::13 13")
+		DB_PRIMARY_ADDR=fd00:1::10
+		DB_BIND_ADDRESS=::
+		lab_setup nat 3 6 >/dev/null
+		lab_add_host primary "$DB_PRIMARY_ADDR" br1
+		lab_ns client br1 "$DBLAB_DR_GW6/64" eth1
+		for entry in "${DBLAB_REPLICAS[@]}"; do
+			lab_addr6 "${entry%% *}" "$LAB_VIP6/128" lo
+		done
+		_dblab_routes dr
+	else
+		lab_setup dr 3 >/dev/null
+		lab_add_host primary "$DB_PRIMARY_ADDR"
+	fi
 	rm -rf "$DBLAB_W"
 	mkdir -p "$DBLAB_W"
 
@@ -103,7 +151,7 @@ dblab_up() {
 	_dblab_cnf "$DBLAB_W/hb.cnf" hb "$DBLAB_HB_PASSWORD"
 	printf '[lagwlcd]\npoll_interval = %sms\ntimeout = 1s\noption_file = %s\n' \
 		"$hb" "$DBLAB_W/hb.cnf" >"$DBLAB_W/hb.conf"
-	ip netns exec primary "$DBLAB_LAGWLCD" --heartbeat-writer "$DB_PRIMARY_ADDR:3306" \
+	ip netns exec primary "$DBLAB_LAGWLCD" --heartbeat-writer "$(dblab_ep "$DB_PRIMARY_ADDR" 3306)" \
 		-D -c "$DBLAB_W/hb.conf" </dev/null >"$DBLAB_W/hbwriter.log" 2>&1 &
 	LAB_PIDS+=($!)
 	db_writer_start primary "$writer" || return 1
@@ -117,7 +165,7 @@ dblab_up() {
 	IFS=, read -r -a w <<<"$weights"
 	for entry in "${DBLAB_REPLICAS[@]}"; do
 		read -r name addr id <<<"$entry"
-		onq director ipvsadm -a -t "$DBLAB_VS" -r "$addr:3306" -g -w "${w[$i]:-1}" || return 1
+		onq director ipvsadm -a -t "$DBLAB_VS" -r "$(dblab_ep "$addr" 3306)" "$DBLAB_FWD" -w "${w[$i]:-1}" || return 1
 		i=$((i + 1))
 	done
 
@@ -148,11 +196,41 @@ dblab_up() {
 		sed 's/^/#   | /' "$DBLAB_LOG"
 		return 1
 	fi
-	diag "lab up in $((SECONDS - t)) s: primary + r1..r3 (GTID), heartbeat every $hb ms, counter every $writer ms, $sched on $DBLAB_VS (weights $weights), lagwlcd polling every $DBLAB_POLL ms, conn_reuse_mode $DBLAB_REUSE_MODE (lagwlcd: $DBLAB_REUSE)"
+	diag "lab up in $((SECONDS - t)) s${DBLAB_V6:+ (IPv6, $DB_PRIMARY_ADDR, ${DBLAB_REPLICAS[*]})}: primary + r1..r3 (GTID), heartbeat every $hb ms, counter every $writer ms, $sched on $DBLAB_VS (weights $weights), lagwlcd polling every $DBLAB_POLL ms, conn_reuse_mode $DBLAB_REUSE_MODE (lagwlcd: $DBLAB_REUSE)"
 }
 
 dblab_sched() {
 	onq director ipvsadm -E -t "$DBLAB_VS" -s "$1"
+}
+
+# _dblab_routes dr|nat: the replicas' IPv6 default route for that method
+_dblab_routes() {
+	local gw=$DBLAB_DR_GW6 entry
+	[ "$1" = nat ] && gw=fd00:1::1
+	for entry in "${DBLAB_REPLICAS[@]}"; do
+		onq "${entry%% *}" ip -6 route replace default via "$gw" || return 1
+	done
+}
+
+# dblab_fwd dr|nat: switch the replicas' IPVS entries to that forwarding
+# method and their routes with them (--ipv6). Connections already made keep
+# theirs.
+dblab_fwd() {
+	local entry addr rs w
+	case $1 in
+	dr) DBLAB_FWD=-g ;;
+	nat) DBLAB_FWD=-m ;;
+	*) diag "dblab_fwd: dr or nat, not $1"; return 1 ;;
+	esac
+	[ -n "$DBLAB_V6" ] || { diag "dblab_fwd: only in the IPv6 lab"; return 1; }
+	_dblab_routes "$1" || return 1
+	for entry in "${DBLAB_REPLICAS[@]}"; do
+		read -r _ addr _ <<<"$entry"
+		rs=$(dblab_ep "$addr" 3306)
+		# ipvsadm -e sets what it is not given to its default: keep the weight
+		w=$(onq director ipvsadm -Ln -t "$DBLAB_VS" | awk -v a="$rs" '$2 == a { print $4 }')
+		onq director ipvsadm -e -t "$DBLAB_VS" -r "$rs" "$DBLAB_FWD" -w "${w:-1}" || return 1
+	done
 }
 
 # dblab_lagwlcd_start [POLL]: lagwlcd on the director (again)
@@ -175,7 +253,7 @@ dblab_lagwlcd_kill() {
 dblab_reader_start() {
 	local rate=$1 file=$2 i
 	shift 2
-	ip netns exec client python3 "$LAB_TOP/tests/vm/lib/dbreader.py" --host "$LAB_VIP" \
+	ip netns exec client python3 "$LAB_TOP/tests/vm/lib/dbreader.py" --host "$DBLAB_VIP" \
 		--password "$DB_APP_PASSWORD" --rate "$rate" "$@" </dev/null >"$file" 2>&1 &
 	DBLAB_READER=$!
 	LAB_PIDS+=("$DBLAB_READER")

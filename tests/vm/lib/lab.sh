@@ -22,9 +22,22 @@
 #
 # 198.18.0.0/15 is the range set aside for benchmarking (RFC 2544); these
 # addresses exist only inside the guest, which has no network device at all.
+#
+# IPv6 (lab_setup MODE N 6): the same topology dual-stack, every IPv4 address
+# above with an IPv6 one of the unique local prefix fd00::/8 beside it, also
+# only inside the guest. Added with nodad: usable at once, no DAD wait.
+#
+#   client fd00::1, director fd00::2, VIP fd00::100 (LAB_VIP6, /128)
+#   DR:  r1..rN fd00::1N, the VIP on lo as /128 (the kernel answers neighbour
+#        solicitations only for addresses of the interface they arrive on,
+#        so the VIP on lo is never announced: no sysctl needed)
+#   NAT: director fd00:1::1 on br1, r1..rN fd00:1::1N (default via
+#        fd00:1::1), net.ipv6.conf.all.forwarding=1 on the director
+# LAB_REALS6 holds "name address" of each real server's IPv6 address.
 
 LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 LAB_VIP=198.18.0.100
+LAB_VIP6=fd00::100
 LAB_MODULE=$LAB_TOP/ip_vs_lagwlc.ko
 # The module for another Debian release's kernel (scripts/lab-kernels) is
 # built in its chroot into build/KVER (make kmodule): use the one for the
@@ -35,6 +48,7 @@ fi
 LAB_NS=()
 LAB_PIDS=()
 LAB_REALS=()	# "name address" of each real server, in creation order
+LAB_REALS6=()	# the same for their IPv6 addresses (lab_setup MODE N 6)
 LAB_MODE=
 # KTAP output: ktap_plan, ktap_result, ktap_check, ktap_exit, diag, ktap_show
 # shellcheck source-path=SCRIPTDIR source=../../lib/ktap.sh
@@ -94,11 +108,12 @@ lab_teardown() {
 	done
 	ip link del br0 2>/dev/null
 	ip link del br1 2>/dev/null
-	LAB_NS=() LAB_PIDS=() LAB_REALS=()
+	LAB_NS=() LAB_PIDS=() LAB_REALS=() LAB_REALS6=()
 	return 0
 }
 
-# lab_ns NAME BRIDGE ADDR/PLEN: a namespace with eth0 on BRIDGE
+# lab_ns NAME BRIDGE ADDR/PLEN [IFNAME]: a namespace with IFNAME (eth0) on
+# BRIDGE; an IPv6 ADDR is added with nodad
 lab_ns() {
 	local ns=$1 br=$2 addr=$3 ifname=${4:-eth0}
 	if ! ip netns list | grep -qw "^$ns"; then
@@ -108,8 +123,16 @@ lab_ns() {
 	fi
 	ip link add "v-$ns-$ifname" type veth peer name "$ifname" netns "$ns"
 	ip link set "v-$ns-$ifname" master "$br" up
-	onq "$ns" ip addr add "$addr" dev "$ifname"
+	case $addr in
+	*:*) lab_addr6 "$ns" "$addr" "$ifname" ;;
+	*) onq "$ns" ip addr add "$addr" dev "$ifname" ;;
+	esac
 	onq "$ns" ip link set "$ifname" up
+}
+
+# lab_addr6 NS ADDR/PLEN [DEV]: an IPv6 address on DEV (eth0), no DAD
+lab_addr6() {
+	onq "$1" ip -6 addr add "$2" dev "${3:-eth0}" nodad
 }
 
 lab_bridge() {
@@ -117,19 +140,29 @@ lab_bridge() {
 	ip link set "$1" up
 }
 
-# lab_setup dr|nat N: client, director and N real servers (r1..rN)
+# lab_setup dr|nat N [6]: client, director and N real servers (r1..rN);
+# with 6, IPv6 addresses beside the IPv4 ones (see the top of this file)
 lab_setup() {
-	local mode=$1 n=$2 i ns addr
+	local mode=$1 n=$2 v6=${3:-} i ns addr
 	LAB_MODE=$mode
 	trap lab_teardown EXIT
 	lab_bridge br0
 	lab_ns client br0 198.18.0.1/24
 	lab_ns director br0 198.18.0.2/24
 	onq director ip addr add "$LAB_VIP/32" dev eth0
+	if [ -n "$v6" ]; then
+		lab_addr6 client fd00::1/64
+		lab_addr6 director fd00::2/64
+		lab_addr6 director "$LAB_VIP6/128"
+	fi
 	if [ "$mode" = nat ]; then
 		lab_bridge br1
 		lab_ns director br1 198.18.1.1/24 eth1
 		onq director sysctl -qw net.ipv4.ip_forward=1
+		if [ -n "$v6" ]; then
+			lab_addr6 director fd00:1::1/64 eth1
+			onq director sysctl -qw net.ipv6.conf.all.forwarding=1
+		fi
 	fi
 	for i in $(seq 1 "$n"); do
 		ns=r$i
@@ -137,6 +170,11 @@ lab_setup() {
 			addr=198.18.1.$((10 + i))
 			lab_ns "$ns" br1 "$addr/24"
 			onq "$ns" ip route add default via 198.18.1.1
+			if [ -n "$v6" ]; then
+				lab_addr6 "$ns" "fd00:1::$((10 + i))/64"
+				onq "$ns" ip -6 route add default via fd00:1::1
+				LAB_REALS6+=("$ns fd00:1::$((10 + i))")
+			fi
 		else
 			addr=198.18.0.$((10 + i))
 			lab_ns "$ns" br0 "$addr/24"
@@ -146,10 +184,15 @@ lab_setup() {
 				net.ipv4.conf.all.arp_announce=2 \
 				net.ipv4.conf.eth0.arp_ignore=1 \
 				net.ipv4.conf.eth0.arp_announce=2
+			if [ -n "$v6" ]; then
+				lab_addr6 "$ns" "fd00::$((10 + i))/64"
+				lab_addr6 "$ns" "$LAB_VIP6/128" lo
+				LAB_REALS6+=("$ns fd00::$((10 + i))")
+			fi
 		fi
 		LAB_REALS+=("$ns $addr")
 	done
-	diag "lab: $mode mode, client 198.18.0.1, director 198.18.0.2, VIP $LAB_VIP, $n real servers"
+	diag "lab: $mode mode, client 198.18.0.1, director 198.18.0.2, VIP $LAB_VIP, $n real servers${v6:+; IPv6: client fd00::1, director fd00::2, VIP $LAB_VIP6, real servers ${LAB_REALS6[*]}}"
 }
 
 # lab_realservers PORT...: start realserver.py on every real server

@@ -18,8 +18,9 @@
 # State is in files, not shell variables, so the functions work from
 # subshells too and db_stop_all finds everything.
 #
-# Every instance listens on 0.0.0.0:3306 in its namespace (in LVS-DR a
-# replica receives packets addressed to the VIP on its lo). The primary
+# Every instance listens on DB_BIND_ADDRESS (0.0.0.0; :: for IPv6, which
+# takes IPv4 too) port 3306 in its namespace (in LVS-DR a replica receives
+# packets addressed to the VIP on its lo). The primary
 # writes a binary log with GTIDs; replicas follow it with
 # MASTER_USE_GTID=slave_pos and write none.
 #
@@ -41,7 +42,8 @@
 DB_DIR=${DB_DIR:-/tmp}
 DB_TEMPLATE=$DB_DIR/db-template
 DB_PORT=3306
-DB_PRIMARY_ADDR=198.18.0.10
+DB_PRIMARY_ADDR=${DB_PRIMARY_ADDR:-198.18.0.10}
+DB_BIND_ADDRESS=${DB_BIND_ADDRESS:-0.0.0.0}
 DB_LAB_PASSWORD=lab-pw
 DB_REPL_PASSWORD=repl-pw
 DB_APP_PASSWORD=app-pw
@@ -133,11 +135,14 @@ _db_trap() {
 
 # ---- topology -------------------------------------------------------------------
 
-# lab_add_host NAME ADDR: one more namespace NAME on br0 at ADDR/24 (after
-# lab_setup dr N; no VIP, no ARP tweaks). The primary: lab_add_host primary
-# $DB_PRIMARY_ADDR.
+# lab_add_host NAME ADDR [BRIDGE]: one more namespace NAME on BRIDGE (br0)
+# at ADDR/24, or ADDR/64 for an IPv6 ADDR (after lab_setup; no VIP, no ARP
+# tweaks). The primary: lab_add_host primary $DB_PRIMARY_ADDR.
 lab_add_host() {
-	lab_ns "$1" br0 "$2/24"
+	case $2 in
+	*:*) lab_ns "$1" "${3:-br0}" "$2/64" ;;
+	*) lab_ns "$1" "${3:-br0}" "$2/24" ;;
+	esac
 }
 
 # ---- template -------------------------------------------------------------------
@@ -226,7 +231,7 @@ db_spawn() {
 		printf '%s\n' mariadbd --no-defaults "${DB_SERVER_OPTS[@]}" \
 			--datadir="$dir/data" --socket="$dir/sock" \
 			--pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
-			--tmpdir="$dir/tmp" --bind-address=0.0.0.0 --port="$DB_PORT" \
+			--tmpdir="$dir/tmp" --bind-address="$DB_BIND_ADDRESS" --port="$DB_PORT" \
 			--server-id="$id" --gtid-strict-mode=1 \
 			--innodb-temp-data-file-path=ibtmp1:4M:autoextend
 		if [ "$role" = primary ]; then

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """A lab real server: a TCP listener that names itself.
 
-    realserver.py NAME PORT [PORT...]
+    realserver.py NAME [-6] PORT [PORT...]
 
-Listens on 0.0.0.0 (so it answers on the VIP bound to lo in LVS-DR) and, for
+Listens on 0.0.0.0 (so it answers on the VIP bound to lo in LVS-DR), with -6
+on :: instead (IPv6 and, dual-stack, IPv4 too) and, for
 each connection, sends "NAME\\n". Then:
   - on "q\\n" from the client it answers "bye\\n" and half-closes (sends FIN);
   - on EOF (the client half-closed) it answers "bye\\n" and keeps its side open.
@@ -19,12 +20,15 @@ import sys
 
 def main():
     name = sys.argv[1].encode()
-    ports = [int(p) for p in sys.argv[2:]]
+    v6 = "-6" in sys.argv[2:]
+    ports = [int(p) for p in sys.argv[2:] if p != "-6"]
     sel = selectors.DefaultSelector()
     for port in ports:
-        lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        lsock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
         lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        lsock.bind(("0.0.0.0", port))
+        if v6:
+            lsock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        lsock.bind(("::" if v6 else "0.0.0.0", port))
         lsock.listen(1024)
         lsock.setblocking(False)
         sel.register(lsock, selectors.EVENT_READ, None)
