@@ -38,16 +38,6 @@ SEED=${2:-0x1a9c0ffee}
 export NLFUZZ_BREAK=${3:-0}	# 1: a wrong model, to see the test fail
 ktap_plan 9
 
-kernel_clean() {
-	dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t:|list_del corruption|UBSAN:' |
-		sed 's/^/# /' | grep . && return 1
-	return 0
-}
-
-sunreclaim() {
-	awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo
-}
-
 cleanup() {
 	[ -n "${CONN_PID:-}" ] && kill "$CONN_PID" 2>/dev/null
 	[ -d $P ] || return 0
@@ -147,18 +137,8 @@ ktap_result $? "the table is empty after the run (genl.py dump: $n entries)"
 # grew stay partly used: fragmentation, not a leak); then two more runs
 # (the replay below, 20000 messages each by default) must not grow it. A
 # leak of an entry, an owner or a reply per request would be MiBs over them.
-shrink_slabs() {
-	local f
-	for f in /sys/kernel/slab/*/shrink; do
-		echo 1 >"$f"
-	done 2>/dev/null
-	sleep 2	# kfree_rcu of the flushed entries
-	for f in /sys/kernel/slab/*/shrink; do
-		echo 1 >"$f"
-	done 2>/dev/null
-}
-shrink_slabs
-base=$(sunreclaim)
+lab_shrink_slabs
+base=$(lab_sunreclaim)
 
 # the replay: the same seed gives the same single-socket phases, errno for errno
 # (COUNT/10 messages, 4000 to 20000: the debug kernel is many times slower)
@@ -173,12 +153,12 @@ printf '%s\n' "$h1" | sed 's/^/# replay: /'
 [ -n "$h1" ] && [ "$h1" = "$h2" ]
 ktap_result $? "the same seed replays: the single-socket phases' answers are the same twice"
 
-shrink_slabs
-now=$(sunreclaim)
+lab_shrink_slabs
+now=$(lab_sunreclaim)
 diag "SUnreclaim: $base kB after the run, $now kB after $((2 * REPLAY)) more messages ($((now - base)) kB)"
 [ $((now - base)) -lt 256 ]
 ktap_result $? "unreclaimable slab does not grow over $((2 * REPLAY)) more messages (under 256 kB: $((now - base)) kB)"
 
-ktap_check "no WARNING, BUG, KASAN, UBSAN or Call Trace in the kernel log" kernel_clean
+ktap_check "no WARNING, BUG, KASAN, UBSAN or Call Trace in the kernel log" lab_kernel_clean
 diag "$SECONDS s in the guest"
 ktap_exit

@@ -75,13 +75,6 @@ cases() {
 	done
 }
 
-# kernel_clean: no warning, bug or trace in the guest's kernel log
-kernel_clean() {
-	dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t:|list_del corruption' |
-		sed 's/^/# /' | grep . && return 1
-	return 0
-}
-
 cleanup() {
 	ip netns del a 2>/dev/null
 	ip netns del b 2>/dev/null
@@ -110,7 +103,7 @@ cases userns_own unshare --user --map-root-user --net
 # ---- 2. malformed requests ----------------------------------------------------
 cases malformed
 dmesg | grep -E 'netlink:' | sed 's/^/# kernel (expected, rate-limited): /'
-ktap_check "no kernel warning after the malformed requests" kernel_clean
+ktap_check "no kernel warning after the malformed requests" lab_kernel_clean
 
 # ---- 3. well-formed requests, 4. lag clamp, 5. max_entries, 6. dump -------------
 cases wellformed
@@ -134,7 +127,7 @@ cases events
 # ---- 9. kernel log ------------------------------------------------------------------------
 cleanup
 sleep 1	# let the namespaces' cleanup_net run
-ktap_check "no WARNING, BUG or Call Trace in the kernel log at the end" kernel_clean
+ktap_check "no WARNING, BUG or Call Trace in the kernel log at the end" lab_kernel_clean
 diag "$SECONDS s in the guest"
 
 ktap_exit

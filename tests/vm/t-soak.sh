@@ -58,24 +58,6 @@ user() {
 	said=${said:-error no answer}
 }
 
-sunreclaim() {
-	local k v _
-	while read -r k v _; do
-		[ "$k" = SUnreclaim: ] && { echo "$v"; return; }
-	done </proc/meminfo
-}
-
-shrink_slabs() {
-	local f
-	for f in /sys/kernel/slab/*/shrink; do
-		echo 1 >"$f"
-	done 2>/dev/null
-	sleep 2	# kfree_rcu, call_rcu
-	for f in /sys/kernel/slab/*/shrink; do
-		echo 1 >"$f"
-	done 2>/dev/null
-}
-
 conns_expire() {	# wait (up to 30 s) until IPVS has no connection left
 	local k n
 	for ((k = 0; k < 60; k++)); do
@@ -147,8 +129,8 @@ for ((i = 1; i <= CYCLES; i++)); do
 		# the baseline: after a first cycle (slabs the module's paths
 		# grow once stay grown), its connections expired
 		conns_expire
-		shrink_slabs
-		base=$(sunreclaim)
+		lab_shrink_slabs
+		base=$(lab_sunreclaim)
 	fi
 done
 secs=$((SECONDS - start))
@@ -167,14 +149,13 @@ ktap_result $? "lib/cycleuser.py ends cleanly"
 # deleted destinations they held
 conns_expire
 ktap_result $? "IPVS's connections of the cycles expired"
-shrink_slabs
-now=$(sunreclaim)
+lab_shrink_slabs
+now=$(lab_sunreclaim)
 diag "SUnreclaim: $base kB after the first cycle, $now kB after $CYCLES ($((now - base)) kB)"
 [ -n "$base" ] && [ $((now - base)) -lt 256 ]
 ktap_result $? "unreclaimable slab back to the first cycle's level after $CYCLES cycles (under 256 kB: $((now - base)) kB)"
 
-dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t:|list_del corruption|UBSAN:|KASAN' |
-	sed 's/^/# /' | grep . && bad=1 || bad=0
+lab_kernel_clean && bad=0 || bad=1
 ktap_result $bad "no WARNING, BUG, KASAN, UBSAN or Call Trace in the kernel log"
 diag "$SECONDS s in the guest"
 ktap_exit

@@ -339,21 +339,6 @@ w_syn() {
 
 # ---- a round ------------------------------------------------------------
 
-sunreclaim() {
-	awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo
-}
-
-shrink_slabs() {
-	local f
-	for f in /sys/kernel/slab/*/shrink; do
-		echo 1 >"$f"
-	done 2>/dev/null
-	sleep 2	# kfree_rcu, call_rcu
-	for f in /sys/kernel/slab/*/shrink; do
-		echo 1 >"$f"
-	done 2>/dev/null
-}
-
 defaults() {	# the tunables' defaults (readmit first: it is lowered)
 	local kv
 	for kv in readmit_lag_ms=2000 max_lag_ms=5000 lag_penalty_ms=1000 lag_noise_ms=500 \
@@ -415,8 +400,8 @@ diag "warm-up: $CONNS connections scheduled"
 for f in $S/*.bad; do
 	[ -f "$f" ] && mv "$f" "${f%.bad}.warm"
 done
-shrink_slabs
-base=$(sunreclaim)
+lab_shrink_slabs
+base=$(lab_sunreclaim)
 diag "after the warm-up: SUnreclaim $base kB, module unloaded: $([ $warm_unloaded -eq 0 ] && echo yes || echo no)"
 
 start=$SECONDS
@@ -443,16 +428,13 @@ ktap_result $? "connections were scheduled through the lagwlc services all along
 [ $warm_unloaded -eq 0 ] && [ $UNLOADED -eq 0 ]
 ktap_result $? "the module unloads after each round once its services and namespaces are gone"
 
-shrink_slabs
-now=$(sunreclaim)
+lab_shrink_slabs
+now=$(lab_sunreclaim)
 diag "SUnreclaim: $base kB after the warm-up, $now kB after the measured round ($((now - base)) kB)"
 [ $((now - base)) -lt 512 ]
 ktap_result $? "unreclaimable slab back to the warm-up's baseline after the measured round (under 512 kB: $((now - base)) kB)"
 
-# (lockdep's and RCU's reports start "WARNING:"; not "lockdep" itself: the
-# debug kernel's boot says "RCU lockdep checking is enabled")
-dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t:|list_del corruption|UBSAN:|KASAN' |
-	sed 's/^/# /' | grep . && bad=1 || bad=0
+lab_kernel_clean && bad=0 || bad=1
 ktap_result $bad "no WARNING, BUG, KASAN, UBSAN or Call Trace in the kernel log"
 diag "$SECONDS s in the guest"
 ktap_exit

@@ -228,6 +228,34 @@ lab_load_module() {
 	fi
 }
 
+# lab_kernel_clean: false, printing them as diagnostics, when the guest's
+# kernel log holds a warning, a bug or a trace (lockdep's and RCU's
+# reports start "WARNING:"; not "lockdep" itself: the debug kernel's boot
+# says "RCU lockdep checking is enabled")
+lab_kernel_clean() {
+	dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t:|list_del corruption|UBSAN:|KASAN' |
+		sed 's/^/# /' | grep . && return 1
+	return 0
+}
+
+# lab_sunreclaim: the kernel's unreclaimable slab memory (kB)
+lab_sunreclaim() {
+	awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo
+}
+
+# lab_shrink_slabs: empty the slab caches' free lists, before and after a
+# grace period (kfree_rcu, call_rcu), so that SUnreclaim counts live objects
+lab_shrink_slabs() {
+	local f
+	for f in /sys/kernel/slab/*/shrink; do
+		echo 1 >"$f"
+	done 2>/dev/null
+	sleep 2
+	for f in /sys/kernel/slab/*/shrink; do
+		echo 1 >"$f"
+	done 2>/dev/null
+}
+
 # lab_installed_module_points WHAT: three points on a module installed by
 # DKMS (t-autoload, t-dkms-upgrade, t-deb-packages' guest), each described
 # after WHAT (e.g. "[KVER] the packaged module"): it is the one modprobe
