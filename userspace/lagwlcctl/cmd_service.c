@@ -24,30 +24,6 @@
 
 #define USAGE_NAME "service"
 
-struct svc_list {
-	struct svc_info *v;
-	size_t n, cap;
-};
-
-static int on_svc(struct nl_msg *msg, void *arg)
-{
-	struct svc_list *l = arg;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct svc_info *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -NLE_NOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
-	if (svc_parse(msg, &l->v[l->n]) < 0)
-		return -NLE_PARSE_ERR;
-	l->n++;
-	return 0;
-}
-
 /* One request: SET (settings s), DEL (s NULL), GET (list: replies). */
 static int request(const char *op, uint8_t cmd, int flags, const struct svc_key *k,
 		   const struct svc_set *s, struct svc_list *list)
@@ -69,7 +45,7 @@ static int request(const char *op, uint8_t cmd, int flags, const struct svc_key 
 		if (list)
 			list->n = 0;
 		if (!r)
-			r = lnl_transact(&c, msg, list ? on_svc : NULL, list, &err);
+			r = lnl_transact(&c, msg, list ? svc_list_add : NULL, list, &err);
 		nlmsg_free(msg);
 		if (r != -NLE_DUMP_INTR)
 			break;
@@ -98,7 +74,7 @@ static void print_svc(const struct svc_info *in)
 	}
 }
 
-static void json_svc(struct json *j, const struct svc_info *in)
+static void jssvc_list_add(struct json *j, const struct svc_info *in)
 {
 	char key[SVC_STRLEN], val[32], name[32];
 
@@ -160,7 +136,7 @@ static int show(int argc, char **argv, const struct ctl *ctl)
 			json_obj_begin(&j, NULL);
 			json_arr_begin(&j, "services");
 			for (size_t i = 0; i < list.n; i++)
-				json_svc(&j, &list.v[i]);
+				jssvc_list_add(&j, &list.v[i]);
 			json_arr_end(&j);
 			json_obj_end(&j);
 			putchar('\n');

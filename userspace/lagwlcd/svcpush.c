@@ -12,30 +12,6 @@
 #include "service.h"
 #include "svcpush.h"
 
-struct svc_list {
-	struct svc_info *v;
-	size_t n, cap;
-};
-
-static int on_svc(struct nl_msg *msg, void *arg)
-{
-	struct svc_list *l = arg;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct svc_info *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -NLE_NOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
-	if (svc_parse(msg, &l->v[l->n]) < 0)
-		return -NLE_PARSE_ERR;
-	l->n++;
-	return 0;
-}
-
 static void log_failure(struct svcpush *sp, const char *what, int r,
 			const struct lnl_err *err)
 {
@@ -98,7 +74,7 @@ void svcpush_sync(struct svcpush *sp, struct lnl *nl, const struct config *cfg)
 		}
 		l.n = 0;
 		memset(&err, 0, sizeof(err));
-		r = lnl_transact(nl, msg, on_svc, &l, &err);
+		r = lnl_transact(nl, msg, svc_list_add, &l, &err);
 		nlmsg_free(msg);
 		if (r != -NLE_DUMP_INTR)
 			break;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Services' settings in netlink: the LAGWLC_A_SERVICE nest. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netlink/attr.h>
@@ -78,5 +79,24 @@ int svc_parse(struct nl_msg *msg, struct svc_info *info)
 			       nla_get_u8(sb[a]) : nla_get_u32(sb[a]);
 		info->s.set |= 1u << a;
 	}
+	return 0;
+}
+
+int svc_list_add(struct nl_msg *msg, void *arg)
+{
+	struct svc_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct svc_info *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -NLE_NOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	if (svc_parse(msg, &l->v[l->n]) < 0)
+		return -NLE_PARSE_ERR;
+	l->n++;
 	return 0;
 }
