@@ -53,20 +53,6 @@ READERS=3 RATE=5 WARM=8 MEASURE=20
 LIMIT=''	# max_lag_ms + 250
 ktap_plan 7
 
-now() { echo "$EPOCHREALTIME"; }
-plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a + b }'; }
-ms_between() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
-# ev ADDR STATE AFTER SECONDS: epoch seconds of the first monitor event at
-# or after AFTER putting ADDR in STATE, waiting up to SECONDS; empty if none
-ev() {
-	local i ms
-	for ((i = 0; i < $4 * 10; i++)); do
-		ms=$(dblab_event_ms "$1" "$2" "$3")
-		[ -n "$ms" ] && { awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
 reuse() { onq director cat $SYSCTL; }
 set_lines() { grep -c 'conn_reuse_mode was 1: set to 3' "$DBLAB_LOG"; }
 # hup MODE: lagwlcd.conf's conn_reuse_mode = MODE, reloaded
@@ -127,7 +113,6 @@ stats() {
 		END { printf "%d %d %d %d %d %d %d %d %d %d\n", n, by[11], by[12], by[13], err,
 			stale, old, reused, ports, out }'
 }
-field() { echo "$1" | cut -d' ' -f"$2"; }
 # why TAG: the stale reads of the last phase and what stood behind them
 why() {
 	diag "monitor events since r1 was delayed:"

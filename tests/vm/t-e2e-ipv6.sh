@@ -37,23 +37,7 @@ RATE=10
 R1=fd00:1::11 R2=fd00:1::12 R3=fd00:1::13
 ktap_plan 12
 
-now() { echo "$EPOCHREALTIME"; }
-# ev ADDR STATE AFTER SECONDS: epoch seconds of the first event at or after
-# AFTER putting ADDR in STATE, waiting up to SECONDS for it; empty if none
-ev() {
-	local i ms
-	for ((i = 0; i < $4 * 10; i++)); do
-		ms=$(dblab_event_ms "$1" "$2" "$3")
-		[ -n "$ms" ] && { awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
-ms_between() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
-plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a + b }'; }
 reads() { dblab_reads "$R" "$1" "$2"; }
-field() { echo "$1" | cut -d' ' -f"$2"; }
-events() { grep "\"address\":\"$1\"" "$DBLAB_EVENTS" | sed 's/^/#   /'; }
 # forwarded: IPv6 packets the director has forwarded so far
 forwarded() { onq director awk '$1 == "Ip6OutForwDatagrams" { print $2 }' /proc/net/snmp6; }
 # col N: the read counts' field of replica N (fields: total r1 r2 r3 errors stale)

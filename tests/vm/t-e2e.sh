@@ -28,18 +28,6 @@ R=$DBLAB_W/reads
 RATE=10
 ktap_plan 9
 
-now() { echo "$EPOCHREALTIME"; }
-# ev ADDR STATE AFTER SECONDS: epoch seconds of the first event at or after
-# AFTER putting ADDR in STATE, waiting up to SECONDS for it; empty if none
-ev() {
-	local i ms
-	for ((i = 0; i < $4 * 10; i++)); do
-		ms=$(dblab_event_ms "$1" "$2" "$3")
-		[ -n "$ms" ] && { awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
 # ev_reason ADDR STATE AFTER: the reason of that first event ("release",
 # "timeout", ...; include/uapi/linux/lagwlc.h enum lagwlc_reason)
 ev_reason() {
@@ -50,12 +38,7 @@ ev_reason() {
 			exit
 		}' "$DBLAB_EVENTS"
 }
-ms_between() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
-plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a + b }'; }
 reads() { dblab_reads "$R" "$1" "$2"; }
-field() { echo "$1" | cut -d' ' -f"$2"; }
-# events ADDR: the monitor's events for ADDR, as diagnostics
-events() { grep "\"address\":\"$1\"" "$DBLAB_EVENTS" | sed 's/^/#   /'; }
 
 # ---- 1. up ------------------------------------------------------------------------
 dblab_up --poll 100 || { echo "Bail out! the e2e lab did not come up"; exit 1; }

@@ -325,3 +325,22 @@ dblab_first_read() {
 	done
 	return 1
 }
+
+# ---- short helpers of the tests on this lab ---------------------------------------
+now() { echo "$EPOCHREALTIME"; }
+plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a + b }'; }
+ms_between() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
+field() { echo "$1" | cut -d' ' -f"$2"; }
+# events ADDR: the monitor's events for ADDR, as diagnostics
+events() { grep "\"address\":\"$1\"" "$DBLAB_EVENTS" | sed 's/^/#   /'; }
+# ev ADDR STATE AFTER SECONDS: epoch seconds of the first monitor event at
+# or after AFTER putting ADDR in STATE, waiting up to SECONDS; empty if none
+ev() {
+	local i ms
+	for ((i = 0; i < $4 * 10; i++)); do
+		ms=$(dblab_event_ms "$1" "$2" "$3")
+		[ -n "$ms" ] && { awk -v m="$ms" 'BEGIN { printf "%.3f\n", m / 1000 }'; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
