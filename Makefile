@@ -101,7 +101,7 @@ check-kernels:
 # several times. DEBUG_VM_MEM/DEBUG_VM_TIMEOUT: each guest's memory (KASAN's
 # shadow, kmemleak's objects) and time limit.
 DEBUG_TESTS ?= t-module-lifecycle t-wlc-differential t-lag-scheduling t-netlink t-lagwlcctl \
-	t-netlink-fuzz t-stress t-soak
+	t-service-settings t-netlink-fuzz t-stress t-soak
 # t-stress's time (s): 30 in make check (to keep .ci/run in its budget; the
 # test's default is 60), longer on the debug kernel; make soak runs SOAK_SECONDS
 STRESS_SECONDS ?= 30
