@@ -18,10 +18,11 @@
  * do not all connect at the same instant, and reconnection backs off with
  * jitter.
  *
- * A probe is two queries: the replica status (health, and the lag when it
- * comes from Seconds_Behind_*), then read_only and, for the heartbeat
- * source, the newest heartbeat's age computed on the replica itself with
- * UTC_TIMESTAMP(6), so that lagwlcd's clock never enters the figure.
+ * A probe is one round trip, a query of two statements: the replica status
+ * (health, and the lag when it comes from Seconds_Behind_*), then read_only
+ * and, for the heartbeat source, the newest heartbeat's age computed on the
+ * replica itself with UTC_TIMESTAMP(6), so that lagwlcd's clock never
+ * enters the figure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -106,6 +107,7 @@ enum phase {
 	PH_IDLE,		/* nothing: between probes, connected or not */
 	PH_CONNECT,		/* mysql_real_connect_start() */
 	PH_QUERY,		/* mysql_real_query_start() */
+	PH_NEXT,		/* mysql_next_result_start() */
 	PH_STORE,		/* mysql_store_result_start() */
 };
 
@@ -147,12 +149,12 @@ struct probe_run {
 	/* the probe in progress */
 	struct probe_state st;
 	uint64_t start_ms, start_us;
-	int step;			/* 0: the status query, 1: read_only (and heartbeat) */
+	int step;			/* 0: the status statement, 1: read_only (and heartbeat) */
 	struct lag_policy pol;
 	struct verdict v;
 	bool hb_up;
-	bool aux_hb;			/* the second query asks for the heartbeat */
-	char q[768];
+	bool aux_hb;			/* the heartbeat counts in this probe's verdict */
+	char q[1024];
 	char what[200];
 };
 
@@ -303,6 +305,8 @@ static int op_cont(struct probe_run *r, int ready)
 		return mysql_real_connect_cont(&r->ret_m, r->m, ready);
 	case PH_QUERY:
 		return mysql_real_query_cont(&r->ret_i, r->m, ready);
+	case PH_NEXT:
+		return mysql_next_result_cont(&r->ret_i, r->m, ready);
 	case PH_STORE:
 		return mysql_store_result_cont(&r->ret_res, r->m, ready);
 	default:
@@ -429,24 +433,29 @@ static int fail_conn(struct probe_run *r, enum probe_error fail, const char *err
 	return -1;
 }
 
-static int query_start(struct probe_run *r, const char *q, const char *what)
+/*
+ * A probe is one round trip: the replica status and the second statement
+ * (read_only, and with the heartbeat source the newest beat's age) go in
+ * one multi-statement query; their two result sets come back together.
+ */
+static int query_start(struct probe_run *r)
 {
-	if (q != r->q)
-		snprintf(r->q, sizeof(r->q), "%s", q);
-	if (what != r->what)
-		snprintf(r->what, sizeof(r->what), "%s", what);
+	int n = snprintf(r->q, sizeof(r->q), "%s; ", r->status_query);
+
+	aux_query(&r->s, r->pol.heartbeat, r->q + n, sizeof(r->q) - (size_t)n);
+	snprintf(r->what, sizeof(r->what), "%s", r->status_query);
+	r->step = 0;
 	r->ph = PH_QUERY;
 	return mysql_real_query_start(&r->ret_i, r->m, r->q, strlen(r->q));
 }
 
-/* The first query of a probe on an open connection. */
+/* The query of a probe on an open connection. */
 static int measure_start(struct probe_run *r)
 {
 	r->pol.heartbeat = r->st.source == LAG_SOURCE_HEARTBEAT;
 	r->pol.io_stopped_down = r->s.io_stopped_down;
 	r->pol.not_replica_primary = r->s.not_replica_primary;
-	r->step = 0;
-	return query_start(r, r->status_query, r->status_query);
+	return query_start(r);
 }
 
 /* The probe's verdict from r->v: published. */
@@ -470,24 +479,25 @@ static int measure_end(struct probe_run *r)
 	return -1;
 }
 
-/* The replica status is in: judge it, ask for read_only (and the heartbeat). */
+/* The replica status is in: judge it, then take the second result set. */
 static int status_done(struct probe_run *r, struct db_result *res)
 {
 	status_eval(&res->view, &r->pol, &r->v);
 	db_result_free(res);
 	r->hb_up = r->v.up;	/* up until the heartbeat says otherwise */
+	/* the heartbeat was asked for; it counts for a replica that is up */
 	r->aux_hb = r->pol.heartbeat && r->v.up && !r->v.not_replica;
-	aux_query(&r->s, r->aux_hb, r->q, sizeof(r->q));
-	if (r->aux_hb)
+	if (r->pol.heartbeat)
 		snprintf(r->what, sizeof(r->what), "heartbeat query on `%s`.`%s`",
 			 r->s.heartbeat_db, r->s.heartbeat_tbl);
 	else
 		snprintf(r->what, sizeof(r->what), "SELECT @@global.read_only");
 	r->step = 1;
-	return query_start(r, r->q, r->what);
+	r->ph = PH_NEXT;
+	return mysql_next_result_start(&r->ret_i, r->m);
 }
 
-/* The second query failed (err): fatal if the connection broke or the heartbeat was needed. */
+/* The second statement failed (err): fatal if the connection broke or the heartbeat was needed. */
 static int aux_failed(struct probe_run *r, const char *err)
 {
 	if (db_conn_lost(r->m))
@@ -511,7 +521,7 @@ static int aux_done(struct probe_run *r, struct db_result *res)
 		db_result_free(res);
 		return aux_failed(r, err);
 	}
-	if (res->view.ncols >= 3)
+	if (r->aux_hb && res->view.ncols >= 3)
 		heartbeat_apply(&r->v, res->view.values[1], res->view.values[2],
 				r->s.heartbeat_server_id);
 	ro = read_only_parse(res->view.values[0]);
@@ -530,6 +540,13 @@ static int aux_done(struct probe_run *r, struct db_result *res)
 		r->read_only = ro;
 	}
 	db_result_free(res);
+	if (mysql_more_results(r->m)) {
+		/* never with two statements: start the next probe afresh */
+		log_err("%s: more result sets than statements: reconnecting", r->name);
+		measure_end(r);
+		conn_drop(r);
+		return -1;
+	}
 	return measure_end(r);
 }
 
@@ -550,7 +567,7 @@ static int query_failed(struct probe_run *r)
 		r->tried_other = true;
 		r->status_query = strcmp(r->status_query, "SHOW REPLICA STATUS") ?
 				  "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS";
-		return query_start(r, r->status_query, r->status_query);
+		return query_start(r);
 	}
 	if (db_conn_lost(r->m))
 		return fail_conn(r, PROBE_ERR_CONNECTION_LOST, err);
@@ -600,6 +617,8 @@ static int op_done(struct probe_run *r)
 	case PH_CONNECT:
 		return connect_done(r);
 	case PH_QUERY:
+	case PH_NEXT:
+		/* PH_NEXT: -1 (no second result set) fails as "no result set" */
 		if (r->ret_i)
 			return query_failed(r);
 		r->ph = PH_STORE;
@@ -645,7 +664,7 @@ static int connect_start(struct probe_run *r)
 	r->ph = PH_CONNECT;
 	r->ret_m = NULL;
 	return mysql_real_connect_start(&r->ret_m, r->m, r->host, NULL, NULL, NULL, r->probe.port,
-					NULL, 0);
+					NULL, CLIENT_MULTI_STATEMENTS);
 }
 
 /* Time for r's next probe. */
