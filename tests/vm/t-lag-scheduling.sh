@@ -26,12 +26,7 @@ lab_setup dr 3
 lab_realservers 3306 3307 3308 3309 3310 3311 3312 3313 || { echo "Bail out! real servers"; exit 1; }
 on director ipvsadm --set 3600 3600 300
 
-service() {	# service PORT: a lagwlc service with r1..r3, weight 1
-	onq director ipvsadm -A -t "$LAB_VIP:$1" -s lagwlc
-	for entry in "${LAB_REALS[@]}"; do
-		onq director ipvsadm -a -t "$LAB_VIP:$1" -r "${entry#* }:$1" -g -w 1
-	done
-}
+service() { lab_dr_service "$LAB_VIP" "$1"; }	# service PORT: r1..r3, weight 1
 
 report() {	# report PORT r1-lag r2-lag r3-lag (a lag, "down" or "-" for none)
 	local port=$1 i=1 args=() v
@@ -48,14 +43,7 @@ report() {	# report PORT r1-lag r2-lag r3-lag (a lag, "down" or "-" for none)
 }
 
 # share PORT N: open and end N connections; print "r1 r2 r3 refused" counts
-share() {
-	local seq
-	seq=$(onq client python3 "$LAB_TOP/tests/vm/lib/conndriver.py" --fwd dr \
-		--ops cycle --steps "$2" --weights 1,1,1 --svc "s=$LAB_VIP:$1" \
-		--real r1=198.18.0.11 --real r2=198.18.0.12 --real r3=198.18.0.13 |
-		sed -n 's/^SEQ s //p' | tr ' ' '\n')
-	echo "$(grep -cx r1 <<<"$seq") $(grep -cx r2 <<<"$seq") $(grep -cx r3 <<<"$seq") $(grep -cx none <<<"$seq")"
-}
+share() { lab_dr_share "$LAB_VIP" "$1" "$2"; }
 
 state() {	# state ADDR:PORT: the replica's state, from a netlink dump
 	onq director python3 "$LAB_TOP/tests/vm/lib/genl.py" dump |

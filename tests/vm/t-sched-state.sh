@@ -34,22 +34,10 @@ for entry in "${LAB_REALS[@]}"; do
 	onq "${entry%% *}" ip addr add "$VIP2/32" dev lo
 done
 
-service() {	# service VIP PORT [SCHED]: r1..r3, weight 1
-	onq director ipvsadm -A -t "$1:$2" -s "${3:-lagwlc}"
-	for entry in "${LAB_REALS[@]}"; do
-		onq director ipvsadm -a -t "$1:$2" -r "${entry#* }:$2" -g -w 1
-	done
-}
+service() { lab_dr_service "$@"; }	# service VIP PORT [SCHED]: r1..r3, weight 1
 
 # share VIP PORT N: open and end N connections; print "r1 r2 r3 refused"
-share() {
-	local seq
-	seq=$(onq client python3 "$LAB_TOP/tests/vm/lib/conndriver.py" --fwd dr \
-		--ops cycle --steps "$3" --weights 1,1,1 --svc "s=$1:$2" \
-		--real r1=198.18.0.11 --real r2=198.18.0.12 --real r3=198.18.0.13 |
-		sed -n 's/^SEQ s //p' | tr ' ' '\n')
-	echo "$(grep -cx r1 <<<"$seq") $(grep -cx r2 <<<"$seq") $(grep -cx r3 <<<"$seq") $(grep -cx none <<<"$seq")"
-}
+share() { lab_dr_share "$@"; }
 
 # sees_down DESC VIP PORT: r3 gets none of 12 connections, r1 and r2 all
 sees_down() {

@@ -39,22 +39,10 @@ done
 lab_realservers 3306 || { echo "Bail out! real servers"; exit 1; }
 on director ipvsadm --set 3600 3600 300
 
-service() {	# service VIP: a lagwlc service on port 3306 with r1..r3, weight 1
-	onq director ipvsadm -A -t "$1:3306" -s lagwlc
-	for entry in "${LAB_REALS[@]}"; do
-		onq director ipvsadm -a -t "$1:3306" -r "${entry#* }:3306" -g -w 1
-	done
-}
+service() { lab_dr_service "$1" 3306; }	# service VIP: r1..r3 at 3306, weight 1
 
 # share VIP N: open and end N connections through VIP:3306; "r1 r2 r3 refused"
-share() {
-	local seq
-	seq=$(onq client python3 "$LAB_TOP/tests/vm/lib/conndriver.py" --fwd dr \
-		--ops cycle --steps "$2" --weights 1,1,1 --svc "s=$1:3306" \
-		--real r1=198.18.0.11 --real r2=198.18.0.12 --real r3=198.18.0.13 |
-		sed -n 's/^SEQ s //p' | tr ' ' '\n')
-	echo "$(grep -cx r1 <<<"$seq") $(grep -cx r2 <<<"$seq") $(grep -cx r3 <<<"$seq") $(grep -cx none <<<"$seq")"
-}
+share() { lab_dr_share "$1" 3306 "$2"; }
 
 lags() {	# r3 2 s behind, r1 and r2 in sync
 	onq director "$CTL" set 198.18.0.11:3306 lag 0 198.18.0.12:3306 lag 0 \

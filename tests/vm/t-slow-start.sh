@@ -40,12 +40,7 @@ echo 600000 >$P/stale_ms	# one-shot reports in this test must not age
 [ "$(cat $P/slow_start_ms)" = 0 ]
 ktap_result $? "slow_start_ms is 0 (off) by default"
 
-service() {	# service PORT: a lagwlc service with r1..r3, weight 1
-	onq director ipvsadm -A -t "$LAB_VIP:$1" -s lagwlc
-	for entry in "${LAB_REALS[@]}"; do
-		onq director ipvsadm -a -t "$LAB_VIP:$1" -r "${entry#* }:$1" -g -w 1
-	done
-}
+service() { lab_dr_service "$LAB_VIP" "$1"; }	# service PORT: r1..r3, weight 1
 
 jiffies() {	# the guest kernel's jiffies
 	sed -n 's/^jiffies: *//p' /proc/timer_list | head -n 1

@@ -219,6 +219,34 @@ lab_realservers() {
 	done
 }
 
+# lab_dr_service VIP PORT [SCHED]: a DR service VIP:PORT (scheduler SCHED,
+# lagwlc by default) with every real server at PORT, weight 1
+lab_dr_service() {
+	local entry
+	onq director ipvsadm -A -t "$1:$2" -s "${3:-lagwlc}"
+	for entry in "${LAB_REALS[@]}"; do
+		onq director ipvsadm -a -t "$1:$2" -r "${entry#* }:$2" -g -w 1
+	done
+}
+
+# lab_dr_share VIP PORT N: open and end N connections from the client
+# through the DR service VIP:PORT; print how many each real server took, in
+# LAB_REALS order, then how many were refused ("r1 r2 r3 refused")
+lab_dr_share() {
+	local entry seq reals=() weights='' counts=()
+	for entry in "${LAB_REALS[@]}"; do
+		reals+=(--real "${entry%% *}=${entry#* }")
+		weights+=${weights:+,}1
+	done
+	seq=$(onq client python3 "$LAB_TOP/tests/vm/lib/conndriver.py" --fwd dr \
+		--ops cycle --steps "$3" --weights "$weights" --svc "s=$1:$2" "${reals[@]}" |
+		sed -n 's/^SEQ s //p' | tr ' ' '\n')
+	for entry in "${LAB_REALS[@]}"; do
+		counts+=("$(grep -cx "${entry%% *}" <<<"$seq")")
+	done
+	echo "${counts[*]} $(grep -cx none <<<"$seq")"
+}
+
 # ---- the module ------------------------------------------------------------
 
 lab_load_module() {
