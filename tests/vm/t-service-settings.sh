@@ -10,6 +10,7 @@
 #     relaxed tcp 198.18.0.101:3306  max-lag 60s, penalty 2s --> r3 198.18.0.13:3306 (lag 2000)
 #
 # (LVS-DR: both VIPs on the real servers' lo.) Then:
+#   - lagwlcctl monitor (text and -j) saw the settings set and deleted;
 #   - the settings and their sources with lagwlcctl service show;
 #   - netlink errors with the kernel's extack (lagwlcctl, and raw requests
 #     through lib/genl.py for what lagwlcctl never sends), and EPERM;
@@ -28,7 +29,7 @@ LAGWLCD=$LAB_TOP/userspace/lagwlcd/lagwlcd
 VIP2=198.18.0.101
 STRICT="tcp $LAB_VIP:3306" RELAXED="tcp $VIP2:3306"
 W=/tmp/svc-t
-ktap_plan 15
+ktap_plan 16
 
 lab_load_module || { echo "Bail out! cannot load the module"; exit 1; }
 lab_setup dr 3
@@ -59,6 +60,19 @@ setting() {
 # ---- 1. two services, one replica 2 s behind ---------------------------------
 echo 600000 >$P/stale_ms	# one-shot reports must not age
 service "$LAB_VIP"
+# monitors, text and JSON, of the settings' events (point 4); not through a
+# shell function: $! must be lagwlcctl itself
+mkdir -p $W
+ip netns exec director "$CTL" monitor >$W/mon 2>&1 &
+mon=$!
+ip netns exec director "$CTL" -j monitor >$W/monj 2>&1 &
+monj=$!
+for _ in $(seq 60); do	# until both listen: a sentinel service's events
+	onq director "$CTL" service set tcp "$LAB_VIP:9997" max-lag 1s
+	onq director "$CTL" service del tcp "$LAB_VIP:9997"
+	sleep 0.5
+	grep -q ':9997' $W/mon && grep -q ':9997' $W/monj && break
+done
 # the relaxed service's settings before it exists: they apply when it comes
 on director "$CTL" service set $STRICT max-lag 500ms
 on director "$CTL" service set $RELAXED max-lag 60s penalty 2s
@@ -78,6 +92,19 @@ st=$(onq director python3 "$LAB_TOP/tests/vm/lib/genl.py" dump | grep -F "'198.1
 diag "the table's entry for r3: $st"
 grep -q "'state': 'ok'" <<<"$st"
 ktap_result $? "the table's state of r3 is still the module parameters' (ok under max_lag_ms $(cat $P/max_lag_ms))"
+for _ in $(seq 50); do
+	grep -q ':3306 max-lag 60000ms' $W/mon && grep -q '"tcp 198.18.0.101:3306"' $W/monj && break
+	sleep 0.2
+done
+kill -INT $mon $monj
+wait $mon $monj
+grep -v '^198' $W/mon | sed 's/^/# monitor: /'
+grep -q '"tcp 198.18.0.101:3306"' $W/monj && sed 's/^/# monitor -j: /' $W/monj | grep -F '"tcp 198.18.0.101:3306"'
+grep -qx 'service tcp 198.18.0.100:3306 max-lag 500ms' $W/mon &&
+	grep -qx 'service tcp 198.18.0.101:3306 max-lag 60000ms penalty 2000ms (no lagwlc service now)' $W/mon &&
+	grep -qx 'service tcp 198.18.0.100:9997 no settings of its own (no lagwlc service now)' $W/mon &&
+	grep -q '^{"service":"tcp 198.18.0.101:3306","bound":false,"settings":{"max_lag":{"ms":60000,"source":"service"}' $W/monj
+ktap_result $? "lagwlcctl monitor prints each service's settings as they are set and deleted (text and -j)"
 
 # ---- 2. what lagwlcctl service show says ----------------------------------------
 onq director "$CTL" service show | sed 's/^/# /'

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lagwlcctl monitor: one line per LAGWLC_CMD_STATE_CHANGE event from the
- * "events" multicast group, until SIGINT or SIGTERM (or the module goes).
+ * lagwlcctl monitor: one line per event of the "events" multicast group (a
+ * replica's LAGWLC_CMD_STATE_CHANGE, a service's LAGWLC_CMD_SVC_CHANGE),
+ * until SIGINT or SIGTERM (or the module goes).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "json.h"
 #include "nl.h"
 #include "replica.h"
+#include "service.h"
 #include "subcommands.h"
 #include "values.h"
 
@@ -87,6 +89,28 @@ static int no_seq_check(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* A service's settings were set or deleted: what it now has. */
+static int on_svc_event(const struct monitor *m, struct nl_msg *msg)
+{
+	struct svc_info in;
+
+	if (svc_parse(msg, &in) < 0) {
+		fprintf(stderr, "lagwlcctl: monitor: skipped a malformed event\n");
+		return NL_SKIP;
+	}
+	if (m->ctl->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		service_json(&j, &in);
+		putchar('\n');
+	} else {
+		service_line(&in);
+	}
+	fflush(stdout);
+	return NL_OK;
+}
+
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct monitor *m = arg;
@@ -109,7 +133,11 @@ static int on_event(struct nl_msg *msg, void *arg)
 		}
 		return NL_SKIP;
 	}
-	if (nlh->nlmsg_type != m->family || gh->cmd != LAGWLC_CMD_STATE_CHANGE)
+	if (nlh->nlmsg_type != m->family)
+		return NL_SKIP;
+	if (gh->cmd == LAGWLC_CMD_SVC_CHANGE)
+		return on_svc_event(m, msg);
+	if (gh->cmd != LAGWLC_CMD_STATE_CHANGE)
 		return NL_SKIP;
 	if (replica_parse(msg, &r) < 0) {
 		fprintf(stderr, "lagwlcctl: monitor: skipped a malformed event\n");

@@ -74,7 +74,25 @@ static void print_svc(const struct svc_info *in)
 	}
 }
 
-static void jssvc_list_add(struct json *j, const struct svc_info *in)
+void service_line(const struct svc_info *in)
+{
+	char key[SVC_STRLEN], val[32];
+	int own = 0;
+
+	printf("service %s", svc_key_format(&in->key, key, sizeof(key)));
+	for (int a = SVC_FIRST; a <= SVC_LAST; a++) {
+		if (!(in->s.set & 1u << a))
+			continue;
+		printf(" %s %s", svc_setting_name(a),
+		       svc_value_format(a, in->s.v[a], val, sizeof(val)));
+		own++;
+	}
+	if (!own)
+		printf(" no settings of its own");
+	printf("%s\n", in->bound ? "" : " (no lagwlc service now)");
+}
+
+void service_json(struct json *j, const struct svc_info *in)
 {
 	char key[SVC_STRLEN], val[32], name[32];
 
@@ -136,7 +154,7 @@ static int show(int argc, char **argv, const struct ctl *ctl)
 			json_obj_begin(&j, NULL);
 			json_arr_begin(&j, "services");
 			for (size_t i = 0; i < list.n; i++)
-				jssvc_list_add(&j, &list.v[i]);
+				service_json(&j, &list.v[i]);
 			json_arr_end(&j);
 			json_obj_end(&j);
 			putchar('\n');

@@ -24,6 +24,17 @@ int cmd_check(int argc, char **argv, const struct ctl *ctl);
 int cmd_why(int argc, char **argv, const struct ctl *ctl);
 int cmd_service(int argc, char **argv, const struct ctl *ctl);
 
+struct json;
+struct svc_info;
+
+/*
+ * A service's settings (cmd_service.c), as monitor prints a SVC_CHANGE:
+ * one line "service KEY SETTING VALUE ..." (its own settings only), or the
+ * JSON object of service show -j.
+ */
+void service_line(const struct svc_info *in);
+void service_json(struct json *j, const struct svc_info *in);
+
 /*
  * Print "lagwlcctl: REASON" (if reason is not NULL) and the usage line of
  * subcommand name to stderr; returns EXIT_USAGE.
