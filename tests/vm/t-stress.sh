@@ -402,6 +402,7 @@ for f in $S/*.bad; do
 done
 lab_shrink_slabs
 base=$(lab_sunreclaim)
+lab_slabs /tmp/stress-slabs.base
 diag "after the warm-up: SUnreclaim $base kB, module unloaded: $([ $warm_unloaded -eq 0 ] && echo yes || echo no)"
 
 start=$SECONDS
@@ -430,7 +431,9 @@ ktap_result $? "the module unloads after each round once its services and namesp
 
 lab_shrink_slabs
 now=$(lab_sunreclaim)
-diag "SUnreclaim: $base kB after the warm-up, $now kB after the measured round ($((now - base)) kB)"
+lab_slabs /tmp/stress-slabs.now
+diag "SUnreclaim: $base kB after the warm-up, $now kB after the measured round ($((now - base)) kB); the caches that grew most:"
+lab_slab_growth /tmp/stress-slabs.base /tmp/stress-slabs.now
 [ $((now - base)) -lt 512 ]
 ktap_result $? "unreclaimable slab back to the warm-up's baseline after the measured round (under 512 kB: $((now - base)) kB)"
 

@@ -284,6 +284,19 @@ lab_shrink_slabs() {
 	done 2>/dev/null
 }
 
+# lab_slabs FILE: each slab cache's pages in bytes ("NAME BYTES"), to FILE
+lab_slabs() {
+	awk 'NR > 2 { print $1, $15 * $6 * 4096 }' /proc/slabinfo >"$1"
+}
+
+# lab_slab_growth OLD NEW: as diagnostics, the 10 caches that grew most
+# from lab_slabs OLD to NEW (kB), for a slab check that failed
+lab_slab_growth() {
+	awk 'NR == FNR { old[$1] = $2; next }
+		{ d = int(($2 - old[$1]) / 1024); if (d > 0) print d, $1 }' "$1" "$2" |
+		sort -rn | head -n 10 | awk '{ printf "#   %+d kB %s\n", $1, $2 }'
+}
+
 # lab_installed_module_points WHAT: three points on a module installed by
 # DKMS (t-autoload, t-dkms-upgrade, t-deb-packages' guest), each described
 # after WHAT (e.g. "[KVER] the packaged module"): it is the one modprobe
