@@ -297,6 +297,15 @@ lab_slab_growth() {
 		sort -rn | head -n 10 | awk '{ printf "#   %+d kB %s\n", $1, $2 }'
 }
 
+# lab_slab_checkers FILE: kB that the debug kernel's checkers hold in their
+# own caches in lab_slabs FILE (0 elsewhere): DEBUG_OBJECTS keeps a pool
+# sized to the peak of tracked objects, kmemleak a record per allocation.
+# Slab checks leave them out; kmemleak itself says whether anything leaked.
+lab_slab_checkers() {
+	awk '$1 == "debug_objects_cache" || $1 == "kmemleak_object" { s += $2 }
+		END { print int(s / 1024) }' "$1"
+}
+
 # lab_installed_module_points WHAT: three points on a module installed by
 # DKMS (t-autoload, t-dkms-upgrade, t-deb-packages' guest), each described
 # after WHAT (e.g. "[KVER] the packaged module"): it is the one modprobe
