@@ -266,9 +266,16 @@ lab_kernel_clean() {
 	return 0
 }
 
-# lab_sunreclaim: the kernel's unreclaimable slab memory (kB)
+# lab_sunreclaim: the kernel's unreclaimable slab memory (kB), less what the
+# debug kernel's checkers hold in their own caches (none on Debian's kernel):
+# DEBUG_OBJECTS keeps a pool sized to its peak of tracked objects, kmemleak a
+# record per allocation; kmemleak itself says whether anything leaked
 lab_sunreclaim() {
-	awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo
+	local all checkers
+	all=$(awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo)
+	checkers=$(awk '$1 == "debug_objects_cache" || $1 == "kmemleak_object" {
+		kb += $15 * $6 * 4 } END { print kb + 0 }' /proc/slabinfo)
+	echo $((all - checkers))
 }
 
 # lab_shrink_slabs: empty the slab caches' free lists, before and after a
@@ -295,15 +302,6 @@ lab_slab_growth() {
 	awk 'NR == FNR { old[$1] = $2; next }
 		{ d = int(($2 - old[$1]) / 1024); if (d > 0) print d, $1 }' "$1" "$2" |
 		sort -rn | head -n 10 | awk '{ printf "#   %+d kB %s\n", $1, $2 }'
-}
-
-# lab_slab_checkers FILE: kB that the debug kernel's checkers hold in their
-# own caches in lab_slabs FILE (0 elsewhere): DEBUG_OBJECTS keeps a pool
-# sized to the peak of tracked objects, kmemleak a record per allocation.
-# Slab checks leave them out; kmemleak itself says whether anything leaked.
-lab_slab_checkers() {
-	awk '$1 == "debug_objects_cache" || $1 == "kmemleak_object" { s += $2 }
-		END { print int(s / 1024) }' "$1"
 }
 
 # lab_installed_module_points WHAT: three points on a module installed by
