@@ -17,6 +17,18 @@
 #   r2 198.18.0.12         killed in point 4; lagwlcctl why says why it is down (5)
 #   r3 198.18.0.13         MASTER_DELAY=8: 8 s behind, over max_lag_ms (5000):
 #                          lagging in the kernel
+#
+# Then, lagwlcd stopped, io_thread_stopped = ignore against r1 with its IO
+# thread stopped (STOP SLAVE IO_THREAD; the SQL thread runs on, caught up),
+# with dry runs (-n) of a configuration probing r1 only:
+#
+#   10  MariaDB reports Seconds_Behind_Master NULL with the IO thread
+#       stopped: by the replica status the lag is unknown
+#   11  so lagwlcd -t refuses io_thread_stopped = ignore with lag_source =
+#       replica_status, at the line that sets it (it used to accept it, and
+#       the replica stayed down: "lag unknown")
+#   12  with the heartbeat, ignore does what it says: r1 up, its lag growing
+#       while nothing arrives; io_thread_stopped = down: r1 down
 set -u
 LAB_VM_ARGS=(--timeout 1500 --mem 2048)
 . "$(dirname "$0")/lib/lab.sh"
@@ -33,7 +45,7 @@ CONF=$W/lagwlcd.conf CNF=$W/client.cnf LOG=$W/lagwlcd.log
 MPORT=9731 PPORT=9090
 URL=http://127.0.0.1:$MPORT/metrics
 PROM_READY_S=400	# Prometheus under TCG on a loaded host: give it time
-ktap_plan 9
+ktap_plan 12
 
 # write_conf LISTEN: the test's configuration, replaced atomically
 write_conf() {
@@ -368,6 +380,56 @@ diag "SIGTERM with an idle client: exit status $st after about $ms ms"
 tail -3 "$LOG" | sed 's/^/#   | /'
 [ -s $W/idle ] && [ $st -eq 0 ] && [ "$ms" -lt 5000 ] && grep -q "metrics: no longer serving on \[::1\]:$((MPORT + 1))" "$LOG"
 ktap_result $? "SIGTERM with an idle metrics client: lagwlcd exits 0 within 5 s, the endpoint closed"
+
+# ---- 10. Seconds_Behind_Master with the IO thread stopped --------------------------
+# iostop NAME SOURCE IO: a configuration probing r1 only
+iostop() {
+	cat >"$W/$1.conf" <<EOF2
+[lagwlcd]
+poll_interval = 250ms
+option_file = $CNF
+discover = no
+[replica 198.18.0.11:3306]
+lag_source = $2
+heartbeat_server_id = $PRIMARY_ID
+io_thread_stopped = $3
+EOF2
+}
+iostop status replica_status ignore
+iostop hb heartbeat ignore
+iostop hbdown heartbeat down
+before=$(db_slave_field r1 Seconds_Behind_Master)
+db_sql r1 "STOP SLAVE IO_THREAD"
+io=$(db_slave_field r1 Slave_IO_Running) sql=$(db_slave_field r1 Slave_SQL_Running)
+sbm=$(db_slave_field r1 Seconds_Behind_Master)
+diag "r1 replicating: Seconds_Behind_Master $before; after STOP SLAVE IO_THREAD: Slave_IO_Running $io, Slave_SQL_Running $sql, Seconds_Behind_Master $sbm"
+[ "$before" != NULL ] && [ "$io" = No ] && [ "$sql" = Yes ] && [ "$sbm" = NULL ]
+ktap_result $? "MariaDB, IO thread stopped, SQL thread running: Seconds_Behind_Master NULL"
+
+# ---- 11. ignore with the replica status: refused -------------------------------------
+out=$("$LAGWLCD" -t -c "$W/status.conf" 2>&1)
+rc=$?
+diag "lagwlcd -t, lag_source = replica_status, io_thread_stopped = ignore: status $rc: $out"
+# what it does with it: refused at once, no dry run
+ip netns exec director timeout -s TERM 3 "$LAGWLCD" -D -n -c "$W/status.conf" >$W/status.log 2>&1
+sed 's/^/#   | /' $W/status.log
+[ $rc -eq 1 ] && [[ $out == "$W/status.conf:8: [replica 198.18.0.11:3306]: io_thread_stopped = ignore needs the heartbeat lag source"* ]] &&
+	! grep -q 'dry run' $W/status.log
+ktap_result $? "lagwlcd -t refuses io_thread_stopped = ignore with lag_source = replica_status, at $W/status.conf:8"
+
+# ---- 12. ignore with the heartbeat -----------------------------------------------------
+for c in hb hbdown; do
+	ip netns exec director timeout -s TERM 4 "$LAGWLCD" -D -n -c "$W/$c.conf" >$W/$c.log 2>&1
+	sed 's/^/#   | /' $W/$c.log | grep 'dry run'
+done
+lags=$(sed -n 's/.*dry run: replica 198.18.0.11:3306: up, lag \([0-9]*\) ms (heartbeat)$/\1/p' $W/hb.log)
+diag "ignore, heartbeat: lags $(echo $lags) ms"
+n=$(echo "$lags" | grep -c .)
+first=$(echo "$lags" | head -1) last=$(echo "$lags" | tail -1)
+[ "$n" -ge 2 ] && [ "$last" -gt "$first" ] &&
+	! grep -q 'dry run: replica 198.18.0.11:3306: down' $W/hb.log &&
+	grep -q 'dry run: replica 198.18.0.11:3306: down (IO thread not running (No)' $W/hbdown.log
+ktap_result $? "lag_source = heartbeat: ignore keeps r1 up with a growing lag ($first -> $last ms); down reports it down"
 
 diag "this test ran $SECONDS s in the guest"
 ktap_exit
