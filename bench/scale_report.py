@@ -26,6 +26,45 @@ def spread(vals, fmt="{:.1f}"):
                                  fmt.format(vals[-1]))
 
 
+def floor_lines(out, runs):
+    """The floor (bench/probe_floor.c) beside lagwlcd -n, run by run: each
+    lagwlcd run and the floor run just after it make a pair."""
+    f = os.path.join(out, "floor-host.csv")
+    if not os.path.exists(f):
+        return []
+    floors = {}
+    with open(f) as fh:
+        for row in csv.DictReader(fh):
+            _where, _floor, case, rep = row["run"].split("/")
+            floors.setdefault(case, {})[rep] = (float(row["cpu_pct"]), float(row["hwm_kb"]) / 1024)
+    lines = [
+        "",
+        "The floor: bench/probe_floor.c on the same replicas, after each lagwlcd -n run",
+        "(the same multi-statement query, the same spread, blocking libmariadb calls,",
+        "results stored and freed, nothing else): the round trips' own cost on this",
+        "machine. Ratio: lagwlcd / floor, pair by pair.",
+        "",
+        "| replicas @ poll | pairs | lagwlcd -n CPU % | floor CPU % | lagwlcd / floor "
+        "| lagwlcd VmHWM MB | floor VmHWM MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for case in sorted(floors, key=lambda c: -int(c.split("@")[0])):
+        rows = {r["run"].split("/")[3]: r for r in runs.get(("host", "dry", case), [])}
+        lag = {rep: float(r["cpu_pct"]) for rep, r in rows.items()}
+        reps = sorted(set(lag) & set(floors[case]))
+        if not reps:
+            continue
+        n, poll = case.split("@")
+        lines.append(
+            f"| {n} @ {poll.rstrip('ms')} ms | {len(reps)} | "
+            f"{spread([lag[r] for r in reps], '{:.2f}')} | "
+            f"{spread([floors[case][r][0] for r in reps], '{:.2f}')} | "
+            f"{spread([lag[r] / floors[case][r][0] for r in reps], '{:.2f}')} | "
+            f"{spread([float(rows[r]['hwm_kb']) / 1024 for r in reps])} | "
+            f"{spread([floors[case][r][1] for r in reps])} |")
+    return lines
+
+
 def main():
     out = sys.argv[1]
     runs = {}
@@ -85,6 +124,7 @@ def main():
             f"{spread(agemax, '{:.0f}')} | {spread(g('age_samples'), '{:.0f}')} | "
             f"{spread(g('probe_mean_ms'), '{:.1f}')} | {spread(g('up'), '{:.0f}')} | "
             f"{spread(g('loadavg1'), '{:.1f}')} | {'; '.join(verdict)} |")
+    lines += floor_lines(out, runs)
     lines += ["", "Machines and settings:", "", "```"] + "".join(env).splitlines() + ["```", ""]
     text = "\n".join(lines)
     with open(os.path.join(out, "scale.md"), "w") as f:
