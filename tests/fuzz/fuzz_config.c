@@ -4,7 +4,9 @@
  * (userspace/lagwlcd/config.c): any bytes must either parse or be refused with one
  * printable line "fuzz.conf:LINE: PROBLEM" (or "fuzz.conf: PROBLEM"), never
  * crash, leak or read out of bounds (ASan). A parsed configuration must be
- * consistent: durations within their ranges, replicas with ports.
+ * consistent: durations within their ranges, every replica with a port to
+ * probe (its own port may be 0: a fwmark service's real server, probed at
+ * probe = ADDR:PORT).
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -36,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < cfg.nreplicas; i++) {
 			const struct replica_conf *r = &cfg.replicas[i];
 
-			if (!r->ep.port || !r->probe.port ||
+			if (!r->probe.port ||
 			    r->s.timeout_ms < TIMEOUT_MIN_MS || r->s.timeout_ms > TIMEOUT_MAX_MS)
 				abort();
 		}
