@@ -184,7 +184,11 @@ echo 0 >$P/slow_start_ms
 read -r b1 bn < <(count_r1 1)
 diag "slow_start_ms 600000, r1 back: r1 $a1 of $an in 1 s; then slow_start_ms 0: r1 $b1 of $bn in 1 s"
 diag "inactive connections of r1 r2 r3 at the end:$(inactive)"
-[ "$an" -gt 0 ] && [ $((100 * a1 / an)) -le 20 ] && [ "$bn" -gt 0 ] && [ $((100 * b1 / bn)) -ge 80 ]
-ktap_result $? "slow_start_ms changed at run time: a long ramp holds r1 back (<= 20 %), 0 ends it at once (>= 80 %)"
+# r1's share once the ramp ends is wlc's, below 100 %: each of its
+# connections counts 256 while active against the others' inactive ones,
+# and under a loaded host they stay active longer (72 % seen in CI). Held
+# back, it gets a few % (1/32 of the decisions at first); half tells apart.
+[ "$an" -gt 0 ] && [ $((100 * a1 / an)) -le 20 ] && [ "$bn" -gt 0 ] && [ $((100 * b1 / bn)) -ge 50 ]
+ktap_result $? "slow_start_ms changed at run time: a long ramp holds r1 back (<= 20 %), 0 ends it at once (>= 50 %)"
 
 ktap_exit
